@@ -1,0 +1,305 @@
+//! The engine drives one scan: source → layers (concurrently, bounded by cores) → verification →
+//! merge → image checks → ignores → [`ScanReport`]. All per-scan state lives here and is dropped
+//! with the scan, so scanning many images in one process cannot leak state between them.
+
+use crate::config::Settings;
+use crate::digest::Digest;
+use crate::error::{Error, Result};
+use crate::event::{FileEvent, FileMeta, Interest};
+use crate::finding::{Finding, Findings};
+use crate::layer::decompress::Compression;
+use crate::layer::{self, LayerSink, LayerSummary, WalkError};
+use crate::overlay::FileIndex;
+use crate::report::{ImageSummary, LayerInfo, ScanReport, ScanWarning, Sizes, Suppressed, Tool};
+use crate::rules::{ImageFacts, Rule};
+use crate::source::store::BlobStore;
+use crate::source::{self, Image, Opened, Platform, Source};
+use std::io::Read;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// What a scan needs besides the source.
+#[derive(Clone)]
+pub struct ScanOptions {
+    /// Thresholds, allow-lists, ignores and limits.
+    pub settings: Settings,
+    /// The platform to pick from an image index.
+    pub platform: Platform,
+    /// Layers read at once.
+    pub threads: usize,
+    /// Today as `YYYY-MM-DD`, for ignore expiry (injected so tests can fix it).
+    pub today: String,
+    /// The rules to run.
+    pub rules: &'static [&'static dyn Rule],
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            settings: Settings::default(),
+            platform: Platform::host(),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            today: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+            rules: crate::rules::RULES,
+        }
+    }
+}
+
+/// Routes file events to the rules that asked for them and collects file-level findings.
+struct RuleSink {
+    rules: &'static [&'static dyn Rule],
+    findings: Findings,
+}
+
+impl LayerSink for RuleSink {
+    fn interest(&self, meta: &FileMeta) -> Interest {
+        self.rules
+            .iter()
+            .map(|r| r.wants(meta))
+            .max()
+            .unwrap_or(Interest::None)
+    }
+
+    fn file(&mut self, event: &FileEvent<'_>, _: Interest) {
+        for rule in self.rules {
+            if rule.wants(event.meta) > Interest::None {
+                rule.check_file(event, &mut self.findings);
+            }
+        }
+    }
+}
+
+/// Summarises one layer blob: the unit of work a worker thread does, and the unit a cache keyed
+/// by digest would store.
+pub fn scan_layer(
+    blob: &mut dyn Read,
+    declared: Option<Compression>,
+    options: &ScanOptions,
+) -> Result<LayerSummary, WalkError> {
+    let mut sink = RuleSink {
+        rules: options.rules,
+        findings: Findings::default(),
+    };
+    let mut summary = layer::walk(blob, declared, &options.settings.limits, &mut sink)?;
+    summary.findings = sink.findings.into_vec();
+    Ok(summary)
+}
+
+fn layer_error(image: &Image, index: usize, e: WalkError) -> Error {
+    let desc = image.layers.get(index);
+    let digest = desc
+        .and_then(|d| d.digest.as_ref().map(Digest::to_string))
+        .or_else(|| desc.map(|d| d.location.clone()))
+        .unwrap_or_default();
+    if e.limit {
+        Error::Limit {
+            image: image.name.clone(),
+            layer: index,
+            reason: e.reason,
+        }
+    } else {
+        Error::Layer {
+            image: image.name.clone(),
+            layer: index,
+            digest,
+            path: e.path,
+            reason: e.reason,
+        }
+    }
+}
+
+/// Reads every layer of a random-access image, `threads` at a time, and returns them in order.
+fn scan_blobs(image: &Image, store: &dyn BlobStore, options: &ScanOptions) -> Result<Vec<LayerSummary>> {
+    let n = image.layers.len();
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<LayerSummary>>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= n {
+            break;
+        }
+        let desc = &image.layers[i];
+        let result = (|| {
+            let declared = Compression::from_media_type(desc.media_type.as_deref()).map_err(|reason| {
+                layer_error(image, i, WalkError { path: None, reason, limit: false })
+            })?;
+            let mut blob = store.open(&desc.location)?;
+            scan_layer(&mut blob, declared, options).map_err(|e| layer_error(image, i, e))
+        })();
+        let failed = result.is_err();
+        *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+        if failed {
+            // Stop handing out work: the scan is going to fail anyway.
+            next.store(n, Ordering::Relaxed);
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 1..options.threads.clamp(1, n.max(1)) {
+            s.spawn(work);
+        }
+        work();
+    });
+    let mut out = Vec::with_capacity(n);
+    for (i, slot) in results.into_iter().enumerate() {
+        match slot.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(r) => out.push(r?),
+            None => {
+                return Err(layer_error(
+                    image,
+                    i,
+                    WalkError { path: None, reason: "not read because another layer failed".into(), limit: false },
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Checks both digests of every layer. Nothing from a layer is reported unless this passes.
+fn verify(image: &Image, layers: &[LayerSummary]) -> Result<()> {
+    let diff_ids = &image.config.rootfs.diff_ids;
+    if diff_ids.len() != layers.len() {
+        return Err(source::source_error(
+            &image.name,
+            format!(
+                "the manifest lists {} layers but the config's rootfs.diff_ids lists {}",
+                layers.len(),
+                diff_ids.len()
+            ),
+        ));
+    }
+    for (i, (summary, desc)) in layers.iter().zip(&image.layers).enumerate() {
+        let mismatch = |what, expected: Digest, actual: &Option<Digest>| Error::DigestMismatch {
+            image: image.name.clone(),
+            layer: i,
+            what,
+            expected,
+            actual: actual.clone().expect("walk sets both digests"),
+        };
+        if let Some(expected) = &desc.digest
+            && summary.blob_digest.as_ref() != Some(expected)
+        {
+            return Err(mismatch("compressed", expected.clone(), &summary.blob_digest));
+        }
+        let expected: Digest = diff_ids[i].parse().map_err(|e| {
+            source::source_error(&image.name, format!("rootfs.diff_ids[{i}]: {e}"))
+        })?;
+        if summary.diff_id.as_ref() != Some(&expected) {
+            return Err(mismatch("uncompressed", expected, &summary.diff_id));
+        }
+    }
+    Ok(())
+}
+
+/// Scans one image. `name` is how the user named it, used in every message.
+pub fn scan(source: &Source, name: &str, options: &ScanOptions) -> Result<ScanReport> {
+    let scan_one = |blob: &mut dyn Read, declared: Option<Compression>| scan_layer(blob, declared, options);
+    let opened = source::open(source, name, &options.platform, &options.settings.limits, &scan_one)?;
+    let (image, layers) = match opened {
+        Opened::Blobs(image, store) => {
+            let layers = scan_blobs(&image, store.as_ref(), options)?;
+            (image, layers)
+        }
+        Opened::Streamed(image, layers) => (image, layers),
+    };
+    verify(&image, &layers)?;
+    Ok(assess(&image, &layers, options))
+}
+
+/// Merges verified layers and runs the image-level checks. Separate from [`scan`] so layer
+/// summaries from any origin (a cache, another process) can be assessed the same way.
+pub fn assess(image: &Image, layers: &[LayerSummary], options: &ScanOptions) -> ScanReport {
+    let files = FileIndex::build(layers);
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut warnings: Vec<ScanWarning> = Vec::new();
+    for (i, layer) in layers.iter().enumerate() {
+        for f in &layer.findings {
+            let mut f = f.clone();
+            f.location.layer = Some(i);
+            if let Some(path) = &f.location.path {
+                f.location.removed_in_layer = files.removed_in(path, i);
+            }
+            findings.push(f);
+        }
+        warnings.extend(layer.warnings.iter().map(|w| ScanWarning {
+            location: Some(format!("layer {i}")),
+            message: w.clone(),
+        }));
+    }
+    let facts = ImageFacts {
+        image,
+        config: &image.config,
+        layers,
+        files: &files,
+        settings: &options.settings,
+    };
+    let mut out = Findings::default();
+    for rule in options.rules {
+        rule.check_image(&facts, &mut out);
+    }
+    findings.extend(out.into_vec());
+
+    let reference = image
+        .reference
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_else(|| image.name.clone());
+    let mut kept = Vec::new();
+    let mut suppressed = Vec::new();
+    for f in findings {
+        match options.settings.ignore_for(&f, &reference) {
+            Some(ig) if ig.expired(&options.today) => {
+                warnings.push(ScanWarning {
+                    location: None,
+                    message: format!(
+                        "ignore for {} expired on {}; the finding is reported again ({})",
+                        ig.rule,
+                        ig.expires.as_deref().unwrap_or(""),
+                        ig.reason
+                    ),
+                });
+                kept.push(f);
+            }
+            Some(ig) => suppressed.push(Suppressed { finding: f, reason: ig.reason.clone() }),
+            None => kept.push(f),
+        }
+    }
+    kept.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    kept.dedup();
+    suppressed.sort_by(|a, b| a.finding.sort_key().cmp(&b.finding.sort_key()));
+    warnings.sort();
+    warnings.dedup();
+
+    let history = image.config.layer_history();
+    let layer_infos: Vec<LayerInfo> = layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| LayerInfo {
+            index: i,
+            digest: l.blob_digest.clone(),
+            diff_id: l.diff_id.clone(),
+            size: Sizes { compressed: l.blob_size, uncompressed: l.tar_size },
+            created_by: history.get(i).copied().flatten().and_then(|h| image.config.instruction(h)),
+        })
+        .collect();
+    ScanReport {
+        schema_version: crate::report::SCHEMA_VERSION,
+        tool: Tool::default(),
+        image: ImageSummary {
+            reference,
+            source: image.name.clone(),
+            digest: image.manifest_digest.clone(),
+            config_digest: image.config_digest.clone(),
+            platform: image.platform(),
+            size: Sizes {
+                compressed: layers.iter().map(|l| l.blob_size).sum(),
+                uncompressed: layers.iter().map(|l| l.tar_size).sum(),
+            },
+            layers: layer_infos,
+            files: files.len(),
+        },
+        findings: kept,
+        suppressed,
+        warnings,
+    }
+}

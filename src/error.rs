@@ -1,0 +1,122 @@
+//! The library's error type. Context travels in fields (image, layer index, path, digests) so that
+//! the message a user reads names exactly what was wrong, without "failed to" chains.
+
+use crate::digest::Digest;
+
+/// Everything that makes a scan untrustworthy and therefore aborts it.
+///
+/// A problem with one file (an odd package database, an unparseable ELF) is not an `Error`: it is
+/// a [`crate::report::ScanWarning`] and the scan goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The image reference could not be understood.
+    #[error("invalid image reference {input:?}: {reason}\n{ACCEPTED_FORMS}")]
+    Reference {
+        /// What the user typed.
+        input: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The source (archive, layout, daemon) is unreadable or structurally wrong.
+    #[error("{image}: {reason}")]
+    Source {
+        /// The image being read.
+        image: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A JSON document in the image (manifest, index, config) is malformed.
+    #[error("{image}: malformed {what}: {source}")]
+    Json {
+        /// The image being read.
+        image: String,
+        /// Which document.
+        what: String,
+        /// The parser's complaint.
+        source: serde_json::Error,
+    },
+    /// The requested platform is not in the image index.
+    #[error("{image}: platform {wanted} not found; available: {available}")]
+    Platform {
+        /// The image being read.
+        image: String,
+        /// The platform asked for.
+        wanted: String,
+        /// The platforms the index lists.
+        available: String,
+    },
+    /// Bytes did not hash to the digest the manifest or config promised.
+    #[error("{image}: layer {layer}: {what} digest mismatch: expected {expected}, got {actual}")]
+    DigestMismatch {
+        /// The image being read.
+        image: String,
+        /// 0-based layer index.
+        layer: usize,
+        /// `compressed` (manifest digest) or `uncompressed` (config diff_id).
+        what: &'static str,
+        /// The digest the image claims.
+        expected: Digest,
+        /// The digest of the bytes we read.
+        actual: Digest,
+    },
+    /// A layer could not be read, decompressed or walked.
+    #[error("{image}: layer {layer} ({digest}){}: {reason}", path.as_deref().map(|p| format!(" at {p}")).unwrap_or_default())]
+    Layer {
+        /// The image being read.
+        image: String,
+        /// 0-based layer index (or position in the archive when the index is not known yet).
+        layer: usize,
+        /// The layer's digest, or its name in the archive.
+        digest: String,
+        /// The tar path being read when it failed, when known.
+        path: Option<String>,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A configured safety limit was exceeded.
+    #[error("{image}: layer {layer}: {reason}")]
+    Limit {
+        /// The image being read.
+        image: String,
+        /// 0-based layer index.
+        layer: usize,
+        /// Which limit and by how much.
+        reason: String,
+    },
+    /// The configuration file is invalid.
+    #[error("config {path}: {reason}")]
+    Config {
+        /// The config file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An I/O error with the path it happened on.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or stream.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// The forms `scan` accepts, printed with every reference error.
+pub const ACCEPTED_FORMS: &str = "accepted forms:
+  docker-archive:PATH        a `docker save` tarball (`docker-archive:-` reads standard input)
+  oci:DIR[:TAG]              an OCI image layout directory
+  oci-archive:PATH[:TAG]     an OCI image layout in a tar file
+  docker-daemon:NAME[:TAG]   an image in the local Docker Engine (honours DOCKER_HOST)";
+
+/// The library's result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with the path it happened on.
+    pub fn io(path: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

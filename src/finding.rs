@@ -1,0 +1,197 @@
+//! Findings: what a rule reports, where, and how bad it is.
+
+use crate::rules::RuleMeta;
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+/// How bad a finding is. Ordered from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; not a weakness by itself.
+    Info,
+    /// A weakness with little direct impact.
+    Low,
+    /// A weakness an attacker can use with some other foothold.
+    Medium,
+    /// A direct weakness.
+    High,
+    /// A direct weakness that gives away credentials or control.
+    Critical,
+}
+
+impl Severity {
+    /// All severities, least severe first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The lowercase name used in output and config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a finding is. Any combination of the fields may be set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    /// Absolute path in the image filesystem, like `/usr/bin/su`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// 0-based index of the layer that added the file (or the layer the finding is about).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+    /// The image config field, like `config.User` or `history[3].created_by`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// For a file no longer in the final filesystem: the layer that deleted or replaced it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed_in_layer: Option<usize>,
+}
+
+impl Location {
+    /// A file path, layer unknown yet.
+    pub fn path(path: impl Into<String>) -> Self {
+        Location {
+            path: Some(path.into()),
+            ..Location::default()
+        }
+    }
+
+    /// A file path added by `layer`.
+    pub fn file(path: impl Into<String>, layer: usize) -> Self {
+        Location {
+            path: Some(path.into()),
+            layer: Some(layer),
+            ..Location::default()
+        }
+    }
+
+    /// A config field.
+    pub fn config(field: impl Into<String>) -> Self {
+        Location {
+            config: Some(field.into()),
+            ..Location::default()
+        }
+    }
+
+    /// A whole layer.
+    pub fn layer(index: usize) -> Self {
+        Location {
+            layer: Some(index),
+            ..Location::default()
+        }
+    }
+}
+
+/// One problem a rule found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule that found it.
+    pub rule: &'static RuleMeta,
+    /// How bad it is (the rule's severity unless the rule raised or lowered it for this case).
+    pub severity: Severity,
+    /// What was found, for a person. Secret values only ever appear redacted.
+    pub message: String,
+    /// Where.
+    pub location: Location,
+}
+
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Finding", 5)?;
+        st.serialize_field("rule", self.rule.name)?;
+        st.serialize_field("code", self.rule.code)?;
+        st.serialize_field("severity", &self.severity)?;
+        st.serialize_field("message", &self.message)?;
+        st.serialize_field("location", &self.location)?;
+        st.end()
+    }
+}
+
+impl Finding {
+    /// The sort key that makes every report deterministic: most severe first, then rule, then place.
+    pub fn sort_key(&self) -> impl Ord + '_ {
+        (
+            std::cmp::Reverse(self.severity),
+            self.rule.code,
+            &self.location,
+            &self.message,
+        )
+    }
+}
+
+/// The sink rules push findings into.
+#[derive(Debug, Default)]
+pub struct Findings {
+    items: Vec<Finding>,
+}
+
+impl Findings {
+    /// Reports a finding at the rule's own severity.
+    pub fn push(&mut self, rule: &'static RuleMeta, location: Location, message: impl Into<String>) {
+        self.push_with(rule, rule.severity, location, message);
+    }
+
+    /// Reports a finding at a severity of the rule's choosing.
+    pub fn push_with(
+        &mut self,
+        rule: &'static RuleMeta,
+        severity: Severity,
+        location: Location,
+        message: impl Into<String>,
+    ) {
+        self.items.push(Finding {
+            rule,
+            severity,
+            message: message.into(),
+            location,
+        });
+    }
+
+    /// The findings so far.
+    pub fn into_vec(self) -> Vec<Finding> {
+        self.items
+    }
+}
+
+/// Shows a secret without giving it away: the first few characters, then its length.
+pub fn redact(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    let shown = match chars.len() {
+        0..=7 => 0,
+        8..=15 => 2,
+        _ => 4,
+    };
+    let prefix: String = chars[..shown].iter().collect();
+    format!("{prefix}***({} chars)", chars.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_never_shows_most_of_the_secret() {
+        assert_eq!(redact("hunter2"), "***(7 chars)");
+        assert_eq!(redact("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), "wJal***(40 chars)");
+        assert!(!redact("ghp_abcdefghijklmnop").contains("efgh"));
+    }
+}

@@ -1,0 +1,383 @@
+//! Stage 2 of the flow: one pass over one layer.
+//!
+//! ```text
+//! blob bytes ─► DigestReader (manifest digest) ─► gzip | zstd | none ─► DigestReader (diff_id)
+//!            ─► Guard (size and ratio limits) ─► tar entries ─► FileMeta ─► LayerSink
+//! ```
+//!
+//! The walker takes any byte stream — a file slice, standard input, a registry response — and
+//! never touches the disk. It hands each entry to a [`LayerSink`], reads contents only when the
+//! sink asks, and reads the blob to its very end so both digests cover every byte. The result is
+//! a [`LayerSummary`]: self-contained, independent of which image the layer belongs to and of its
+//! position, so summaries can be computed concurrently, cached by digest and merged in order.
+
+pub mod decompress;
+pub mod tar_walk;
+
+use crate::digest::{Digest, DigestReader};
+use crate::event::{FileEvent, FileMeta, Interest};
+use crate::finding::Finding;
+use crate::limits::Limits;
+use decompress::Compression;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{self, BufReader, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tar_walk::EntryKind;
+
+/// Everything one pass over a layer learned. Independent of the image it came from.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LayerSummary {
+    /// sha256 of the blob as stored (compressed).
+    pub blob_digest: Option<Digest>,
+    /// Bytes in the blob as stored.
+    pub blob_size: u64,
+    /// sha256 of the uncompressed tar stream (the config's `rootfs.diff_ids` entry).
+    pub diff_id: Option<Digest>,
+    /// Bytes in the uncompressed tar stream.
+    pub tar_size: u64,
+    /// Sum of regular-file sizes.
+    pub content_size: u64,
+    /// The compression found.
+    #[serde(skip)]
+    pub compression: Option<Compression>,
+    /// Files in tar order. A path may repeat; the last one wins.
+    pub files: Vec<FileMeta>,
+    /// Paths deleted from lower layers (`.wh.NAME`).
+    pub whiteouts: Vec<String>,
+    /// Directories whose lower-layer contents are hidden (`.wh..wh..opq`).
+    pub opaque_dirs: Vec<String>,
+    /// Raw names whose `..` components climb above the root; not part of the filesystem.
+    pub escapes: Vec<String>,
+    /// Findings from file-level checks, located by path only (the layer index is added on merge).
+    pub findings: Vec<Finding>,
+    /// Contents of small files kept for image-level checks, keyed by path.
+    #[serde(skip)]
+    pub retained: BTreeMap<String, Vec<u8>>,
+    /// Non-fatal problems found while reading this layer.
+    pub warnings: Vec<String>,
+}
+
+/// The consumer the walker pushes files into.
+pub trait LayerSink {
+    /// How much of this file the sink needs.
+    fn interest(&self, meta: &FileMeta) -> Interest;
+    /// Called for every file whose interest is above `None`.
+    fn file(&mut self, event: &FileEvent<'_>, interest: Interest);
+}
+
+/// Why a layer could not be read. The engine adds the image name and layer index.
+#[derive(Debug)]
+pub struct WalkError {
+    /// The tar path being read, when the failure happened inside an entry.
+    pub path: Option<String>,
+    /// What went wrong.
+    pub reason: String,
+    /// True when a [`Limits`] cap was hit (as opposed to bad or truncated data).
+    pub limit: bool,
+}
+
+impl WalkError {
+    fn io(path: Option<&str>, err: io::Error) -> Self {
+        // The guard reports limits through io::Error so that they surface from deep inside the
+        // decoder; recover the distinction here.
+        let limit = err
+            .get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<LimitHit>().is_some());
+        let reason = match err.kind() {
+            io::ErrorKind::UnexpectedEof => format!("unexpected end of data ({err})"),
+            _ => err.to_string(),
+        };
+        WalkError {
+            path: path.map(str::to_owned),
+            reason,
+            limit,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct LimitHit(String);
+
+impl std::fmt::Display for LimitHit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LimitHit {}
+
+/// Counts bytes into a shared counter, so the guard on the far side of the decoder can compute
+/// the compression ratio.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Enforces the layer size and compression-ratio limits on the decompressed stream.
+struct Guard<R> {
+    inner: R,
+    out: u64,
+    compressed: Arc<AtomicU64>,
+    limits: Limits,
+}
+
+impl<R: Read> Read for Guard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.out += n as u64;
+        if self.out > self.limits.max_layer_bytes {
+            return Err(io::Error::other(LimitHit(format!(
+                "uncompressed layer exceeds max_layer_bytes ({} bytes)",
+                self.limits.max_layer_bytes
+            ))));
+        }
+        if self.out > self.limits.ratio_check_after {
+            let compressed = self.compressed.load(Ordering::Relaxed).max(1);
+            if self.out / compressed > self.limits.max_ratio {
+                return Err(io::Error::other(LimitHit(format!(
+                    "decompression ratio above {}:1 ({} bytes from {compressed}): likely a \
+                     decompression bomb",
+                    self.limits.max_ratio, self.out
+                ))));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Reads one layer blob to its end and returns what it holds.
+///
+/// `declared` is the compression the media type promises (`None` when the source does not say);
+/// it must match the blob's magic bytes.
+pub fn walk(
+    blob: impl Read,
+    declared: Option<Compression>,
+    limits: &Limits,
+    sink: &mut dyn LayerSink,
+) -> Result<LayerSummary, WalkError> {
+    let compressed = Arc::new(AtomicU64::new(0));
+    let mut blob = DigestReader::new(Counting {
+        inner: blob,
+        count: compressed.clone(),
+    });
+    let mut summary = LayerSummary::default();
+    {
+        let mut buffered = BufReader::with_capacity(256 << 10, &mut blob);
+        let found = Compression::sniff(&mut buffered).map_err(|e| WalkError::io(None, e))?;
+        if let Some(declared) = declared
+            && declared != found
+        {
+            return Err(WalkError {
+                path: None,
+                reason: format!(
+                    "media type declares {} but the blob is {}",
+                    declared.name(),
+                    found.name()
+                ),
+                limit: false,
+            });
+        }
+        summary.compression = Some(found);
+        let decoder: Box<dyn Read + '_> = match found {
+            Compression::None => Box::new(buffered),
+            Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
+            Compression::Zstd => Box::new(
+                zstd::Decoder::with_buffer(buffered).map_err(|e| WalkError::io(None, e))?,
+            ),
+        };
+        let mut tar_stream = DigestReader::new(Guard {
+            inner: decoder,
+            out: 0,
+            compressed: compressed.clone(),
+            limits: *limits,
+        });
+        walk_tar(
+            BufReader::with_capacity(256 << 10, &mut tar_stream),
+            limits,
+            sink,
+            &mut summary,
+        )?;
+        // Trailing bytes after the tar end-of-archive blocks are still part of the diff_id.
+        let (diff_id, tar_size) = tar_stream.finish().map_err(|e| WalkError::io(None, e))?;
+        summary.diff_id = Some(diff_id);
+        summary.tar_size = tar_size;
+    }
+    let (blob_digest, blob_size) = blob.finish().map_err(|e| WalkError::io(None, e))?;
+    summary.blob_digest = Some(blob_digest);
+    summary.blob_size = blob_size;
+    Ok(summary)
+}
+
+fn walk_tar(
+    stream: impl Read,
+    limits: &Limits,
+    sink: &mut dyn LayerSink,
+    summary: &mut LayerSummary,
+) -> Result<(), WalkError> {
+    let mut archive = tar::Archive::new(stream);
+    let mut content = Vec::new();
+    let mut last_path: Option<String> = None;
+    let entries = archive
+        .entries()
+        .map_err(|e| WalkError::io(None, e))?;
+    for (count, entry) in entries.enumerate() {
+        let mut entry = entry.map_err(|e| WalkError::io(last_path.as_deref(), e))?;
+        if count as u64 >= limits.max_entries {
+            return Err(WalkError {
+                path: None,
+                reason: format!("more than max_entries ({}) tar entries", limits.max_entries),
+                limit: true,
+            });
+        }
+        let raw = entry.path_bytes().into_owned();
+        let path = match tar_walk::normalise(&raw) {
+            Ok(p) => p,
+            Err(escaped) => {
+                summary.escapes.push(escaped);
+                continue;
+            }
+        };
+        if path == "/" {
+            continue;
+        }
+        last_path = Some(path.clone());
+        let link = match entry.link_name_bytes() {
+            Some(l) if entry.header().entry_type() == tar::EntryType::Link => {
+                Some(tar_walk::normalise(&l).unwrap_or_else(|e| e))
+            }
+            Some(l) => Some(String::from_utf8_lossy(&l).into_owned()),
+            None => None,
+        };
+        let size = entry.size();
+        match tar_walk::classify(path, entry.header(), size, link) {
+            EntryKind::File(meta) => {
+                summary.content_size += meta.size;
+                let interest = sink.interest(&meta);
+                if interest >= Interest::Content && meta.size > 0 {
+                    content.clear();
+                    let cap = limits.max_file_bytes;
+                    (&mut entry)
+                        .take(cap)
+                        .read_to_end(&mut content)
+                        .map_err(|e| WalkError::io(Some(&meta.path), e))?;
+                    let event = FileEvent {
+                        meta: &meta,
+                        content: Some(&content),
+                        truncated: meta.size > cap,
+                    };
+                    sink.file(&event, interest);
+                    if interest == Interest::Retain {
+                        let keep = (limits.max_retained_bytes as usize).min(content.len());
+                        summary.retained.insert(meta.path.clone(), content[..keep].to_vec());
+                    }
+                } else if interest > Interest::None {
+                    let event = FileEvent {
+                        meta: &meta,
+                        content: None,
+                        truncated: false,
+                    };
+                    sink.file(&event, interest);
+                }
+                summary.files.push(meta);
+            }
+            EntryKind::Whiteout(p) => summary.whiteouts.push(p),
+            EntryKind::OpaqueDir(p) => summary.opaque_dirs.push(p),
+            EntryKind::Ignored => {}
+        }
+    }
+    // Make the truncated-entry case visible: tar's iterator stops quietly if the stream ends
+    // mid-entry only when the missing bytes are skipped, so force the reader to drain now.
+    let mut rest = archive.into_inner();
+    io::copy(&mut rest, &mut io::sink()).map_err(|e| WalkError::io(last_path.as_deref(), e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Everything(Vec<String>);
+    impl LayerSink for Everything {
+        fn interest(&self, meta: &FileMeta) -> Interest {
+            if meta.path.ends_with("passwd") {
+                Interest::Retain
+            } else {
+                Interest::Meta
+            }
+        }
+        fn file(&mut self, event: &FileEvent<'_>, _: Interest) {
+            self.0.push(event.meta.path.clone());
+        }
+    }
+
+    fn tar_of(entries: &[(&str, &[u8], u32)]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, data, mode) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(*mode);
+            h.set_entry_type(tar::EntryType::Regular);
+            b.append_data(&mut h, path, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    #[test]
+    fn plain_and_gzip_layers_give_the_same_summary() {
+        let tar = tar_of(&[("etc/passwd", b"root:x:0:0::/root:/bin/sh\n", 0o644), ("usr/bin/su", b"x", 0o4755), ("etc/.wh.shadow", b"", 0o644)]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &tar).unwrap();
+        let gz = gz.finish().unwrap();
+        let limits = Limits::default();
+        let mut sink = Everything(Vec::new());
+        let plain = walk(&tar[..], Some(Compression::None), &limits, &mut sink).unwrap();
+        let zipped = walk(&gz[..], Some(Compression::Gzip), &limits, &mut sink).unwrap();
+        assert_eq!(plain.diff_id, zipped.diff_id);
+        assert_eq!(plain.diff_id, Some(Digest::of(&tar)));
+        assert_eq!(zipped.blob_digest, Some(Digest::of(&gz)));
+        assert_eq!(plain.files.len(), 2);
+        assert_eq!(plain.whiteouts, vec!["/etc/shadow".to_string()]);
+        assert!(plain.retained["/etc/passwd"].starts_with(b"root:"));
+        assert_eq!(sink.0.len(), 4);
+    }
+
+    #[test]
+    fn mislabelled_and_truncated_blobs_are_errors() {
+        let tar = tar_of(&[("a", &[7u8; 5000], 0o644)]);
+        let mut sink = Everything(Vec::new());
+        let limits = Limits::default();
+        let err = walk(&tar[..], Some(Compression::Gzip), &limits, &mut sink).unwrap_err();
+        assert!(err.reason.contains("declares gzip"), "{}", err.reason);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &tar).unwrap();
+        let gz = gz.finish().unwrap();
+        let err = walk(&gz[..gz.len() / 2], None, &limits, &mut sink).unwrap_err();
+        assert!(!err.limit);
+    }
+
+    #[test]
+    fn gzip_bomb_hits_the_ratio_limit() {
+        let zeros = vec![0u8; 8 << 20];
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        for _ in 0..4 {
+            std::io::Write::write_all(&mut gz, &zeros).unwrap();
+        }
+        let gz = gz.finish().unwrap();
+        let limits = Limits {
+            ratio_check_after: 1 << 20,
+            ..Limits::default()
+        };
+        let err = walk(&gz[..], None, &limits, &mut Everything(Vec::new())).unwrap_err();
+        assert!(err.limit, "{}", err.reason);
+    }
+}

@@ -1,0 +1,183 @@
+//! Stage 3a: hardening rules.
+//!
+//! A rule is one file in this directory plus one line in [`register!`] below. It says which files
+//! it wants ([`Rule::wants`]); the walker merges every rule's wants into one filter, so there is
+//! one pass and only wanted files are read. File-level checks run while the layer streams past;
+//! image-level checks run once, on the merged [`ImageFacts`].
+
+use crate::config::Settings;
+use crate::event::{FileEvent, FileMeta, Interest};
+use crate::finding::{Findings, Severity};
+use crate::image_config::ImageConfig;
+use crate::layer::LayerSummary;
+use crate::overlay::FileIndex;
+use crate::source::Image;
+
+/// The documentation every rule carries; the CLI, README and SARIF are generated from it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RuleMeta {
+    /// Stable code, `LG0xx`.
+    pub code: &'static str,
+    /// Stable kebab-case name; users' ignore files name rules by it.
+    pub name: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// One line: what it finds.
+    pub summary: &'static str,
+    /// Why it matters, naming the practice it enforces.
+    pub rationale: &'static str,
+    /// How to fix it.
+    pub remediation: &'static str,
+}
+
+/// Everything an image-level check may look at.
+pub struct ImageFacts<'a> {
+    /// The image: reference, digests, annotations.
+    pub image: &'a Image,
+    /// Its configuration.
+    pub config: &'a ImageConfig,
+    /// One summary per layer, bottom first.
+    pub layers: &'a [LayerSummary],
+    /// The final filesystem.
+    pub files: &'a FileIndex<'a>,
+    /// The user's thresholds and allow-lists.
+    pub settings: &'a Settings,
+}
+
+impl<'a> ImageFacts<'a> {
+    /// The contents of a retained file as the final filesystem holds it.
+    pub fn content(&self, path: &str) -> Option<&'a [u8]> {
+        let live = self.files.get(path)?;
+        self.layers[live.layer].retained.get(path).map(Vec::as_slice)
+    }
+
+    /// The retained contents of a file as text.
+    pub fn text(&self, path: &str) -> Option<String> {
+        self.content(path)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    }
+}
+
+/// A hardening check. Every method but `meta` has a default, so a rule implements only what it
+/// needs.
+pub trait Rule: Send + Sync {
+    /// Its documentation.
+    fn meta(&self) -> &'static RuleMeta;
+
+    /// Which files it needs to see while layers stream past.
+    fn wants(&self, _file: &FileMeta) -> Interest {
+        Interest::None
+    }
+
+    /// Checks one file of one layer (contents present when `wants` asked for them).
+    fn check_file(&self, _event: &FileEvent<'_>, _out: &mut Findings) {}
+
+    /// Checks the whole image once all layers are merged.
+    fn check_image(&self, _facts: &ImageFacts<'_>, _out: &mut Findings) {}
+}
+
+macro_rules! register {
+    ($($module:ident :: $rule:ident),* $(,)?) => {
+        $(mod $module;)*
+        /// Every rule, in code order.
+        pub static RULES: &[&dyn Rule] = &[$(&$module::$rule),*];
+    };
+}
+
+register! {
+    setuid::SetuidFile,
+    root_user::RootUser,
+}
+
+/// Finds a rule by code (`LG001`) or name (`setuid-file`), case-insensitively.
+pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
+    RULES.iter().copied().find(|r| {
+        r.meta().code.eq_ignore_ascii_case(code_or_name)
+            || r.meta().name.eq_ignore_ascii_case(code_or_name)
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Builds `ImageFacts` from hand-made layers, so each rule's tests need no tar.
+    use super::*;
+    use crate::event::FileKind;
+
+    /// A regular file.
+    pub fn file(path: &str, mode: u32, size: u64) -> FileMeta {
+        FileMeta {
+            path: path.into(),
+            kind: FileKind::Regular,
+            mode,
+            uid: 0,
+            gid: 0,
+            size,
+            link_target: None,
+        }
+    }
+
+    /// A directory.
+    pub fn dir(path: &str, mode: u32) -> FileMeta {
+        FileMeta {
+            kind: FileKind::Dir,
+            ..file(path, mode, 0)
+        }
+    }
+
+    /// Runs `rule`'s image check on the given layers and config and returns the findings.
+    pub fn check(
+        rule: &dyn Rule,
+        layers: Vec<LayerSummary>,
+        image: Image,
+        settings: &Settings,
+    ) -> Vec<crate::finding::Finding> {
+        let files = FileIndex::build(&layers);
+        let facts = ImageFacts {
+            image: &image,
+            config: &image.config,
+            layers: &layers,
+            files: &files,
+            settings,
+        };
+        let mut out = Findings::default();
+        rule.check_image(&facts, &mut out);
+        out.into_vec()
+    }
+
+    /// A layer holding `files`, with `retained` contents.
+    pub fn layer(files: Vec<FileMeta>, retained: &[(&str, &str)]) -> LayerSummary {
+        LayerSummary {
+            files,
+            retained: retained
+                .iter()
+                .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique_sorted_and_documented() {
+        let mut last = "";
+        let mut names = std::collections::HashSet::new();
+        for rule in RULES {
+            let m = rule.meta();
+            assert!(m.code > last, "{} out of order", m.code);
+            last = m.code;
+            assert!(m.code.starts_with("LG") && m.code.len() == 5, "{}", m.code);
+            assert!(names.insert(m.name), "duplicate name {}", m.name);
+            assert!(
+                m.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{} is not kebab-case",
+                m.name
+            );
+            assert!(!m.summary.is_empty() && !m.rationale.is_empty() && !m.remediation.is_empty());
+            assert!(!m.summary.ends_with('.'), "{}: summary is one line without a period", m.name);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Parsing what the user typed: skopeo-style transports (`docker-archive:app.tar`) and Docker image
+//! references (`registry.example.com/team/app:1.2@sha256:…`).
+
+use crate::error::{Error, Result};
+use serde::Serialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Docker Hub, the registry an unqualified reference means.
+pub const DOCKER_HUB: &str = "docker.io";
+
+/// A Docker image reference. The registry is `None` when the reference did not name one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImageRef {
+    /// The registry host (and port) when written explicitly.
+    pub registry: Option<String>,
+    /// The repository path, like `team/app` (`None` for an OCI layout's bare tag).
+    pub repository: Option<String>,
+    /// The tag.
+    pub tag: Option<String>,
+    /// A pinned digest, like `sha256:…`.
+    pub digest: Option<String>,
+}
+
+impl ImageRef {
+    /// Parses a Docker reference such as `nginx`, `nginx:1.25`, `ghcr.io/o/r@sha256:…`.
+    pub fn parse(input: &str) -> Result<Self> {
+        let bad = |reason: &str| Error::Reference {
+            input: input.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let (rest, digest) = match input.split_once('@') {
+            Some((r, d)) => {
+                d.parse::<crate::digest::Digest>().map_err(|e| bad(&e.to_string()))?;
+                (r, Some(d.to_owned()))
+            }
+            None => (input, None),
+        };
+        let (name, tag) = match rest.rsplit_once(':') {
+            Some((n, t)) if !t.contains('/') => (n, Some(t.to_owned())),
+            _ => (rest, None),
+        };
+        if name.is_empty()
+            || name.chars().any(|c| c.is_whitespace() || c.is_ascii_uppercase())
+            || name.starts_with('/')
+            || name.ends_with('/')
+        {
+            return Err(bad("repository names are lowercase with no spaces"));
+        }
+        if let Some(t) = &tag
+            && (t.is_empty()
+                || t.len() > 128
+                || !t.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
+        {
+            return Err(bad("a tag is up to 128 letters, digits, '.', '_' or '-'"));
+        }
+        let (registry, repository) = match name.split_once('/') {
+            Some((first, path))
+                if first.contains('.') || first.contains(':') || first == "localhost" =>
+            {
+                (Some(first.to_owned()), path.to_owned())
+            }
+            _ => (None, name.to_owned()),
+        };
+        Ok(ImageRef {
+            registry,
+            repository: Some(repository),
+            tag,
+            digest,
+        })
+    }
+
+    /// The registry, defaulting to Docker Hub for a named repository.
+    pub fn registry_or_hub(&self) -> Option<&str> {
+        match (&self.registry, &self.repository) {
+            (Some(r), _) => Some(normalise_registry(r)),
+            (None, Some(_)) => Some(DOCKER_HUB),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Docker Hub has several names.
+pub fn normalise_registry(host: &str) -> &str {
+    match host {
+        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => DOCKER_HUB,
+        other => other,
+    }
+}
+
+impl fmt::Display for ImageRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(r) = &self.registry {
+            write!(f, "{r}/")?;
+        }
+        if let Some(r) = &self.repository {
+            f.write_str(r)?;
+        }
+        if let Some(t) = &self.tag {
+            if self.repository.is_some() {
+                f.write_str(":")?;
+            }
+            f.write_str(t)?;
+        }
+        if let Some(d) = &self.digest {
+            write!(f, "@{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where an image comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A `docker save` tarball; `None` is standard input.
+    DockerArchive(Option<PathBuf>),
+    /// An OCI image layout directory and an optional tag.
+    OciLayout(PathBuf, Option<String>),
+    /// An OCI image layout in a tar file and an optional tag.
+    OciArchive(PathBuf, Option<String>),
+    /// An image in the local Docker Engine.
+    DockerDaemon(ImageRef),
+}
+
+impl Source {
+    /// Parses `TRANSPORT:DETAILS`.
+    pub fn parse(input: &str) -> Result<Self> {
+        let bad = |reason: &str| Error::Reference {
+            input: input.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let Some((transport, rest)) = input.split_once(':') else {
+            return Err(bad("no transport given"));
+        };
+        if rest.is_empty() {
+            return Err(bad("nothing after the transport"));
+        }
+        match transport {
+            "docker-archive" => Ok(Source::DockerArchive(
+                (rest != "-").then(|| PathBuf::from(rest)),
+            )),
+            "oci" => {
+                let (p, t) = split_path_tag(rest);
+                Ok(Source::OciLayout(p, t))
+            }
+            "oci-archive" => {
+                let (p, t) = split_path_tag(rest);
+                Ok(Source::OciArchive(p, t))
+            }
+            "docker-daemon" => Ok(Source::DockerDaemon(ImageRef::parse(rest)?)),
+            "docker" => Err(bad("registry pulls (docker://) are not supported yet")),
+            other => Err(bad(&format!("unknown transport {other:?}"))),
+        }
+    }
+}
+
+/// `path[:tag]`, where the path itself may contain ':' if it exists as written.
+fn split_path_tag(rest: &str) -> (PathBuf, Option<String>) {
+    if Path::new(rest).exists() {
+        return (PathBuf::from(rest), None);
+    }
+    match rest.rsplit_once(':') {
+        Some((p, t)) if !t.contains('/') && !t.is_empty() => (PathBuf::from(p), Some(t.to_owned())),
+        _ => (PathBuf::from(rest), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_parse() {
+        let r = ImageRef::parse("nginx").unwrap();
+        assert_eq!((r.registry_or_hub(), r.tag.as_deref()), (Some(DOCKER_HUB), None));
+        let r = ImageRef::parse("localhost:5000/team/app:1.2").unwrap();
+        assert_eq!(r.registry.as_deref(), Some("localhost:5000"));
+        assert_eq!(r.repository.as_deref(), Some("team/app"));
+        assert_eq!(r.tag.as_deref(), Some("1.2"));
+        let d = format!("sha256:{}", "a".repeat(64));
+        let r = ImageRef::parse(&format!("ghcr.io/o/r@{d}")).unwrap();
+        assert_eq!(r.digest.as_deref(), Some(d.as_str()));
+        assert_eq!(r.to_string(), format!("ghcr.io/o/r@{d}"));
+        assert!(ImageRef::parse("Bad Name").is_err());
+        assert!(ImageRef::parse("app@sha256:zz").is_err());
+    }
+
+    #[test]
+    fn transports_parse_and_unknown_ones_list_the_forms() {
+        assert_eq!(Source::parse("docker-archive:-").unwrap(), Source::DockerArchive(None));
+        assert_eq!(
+            Source::parse("oci:/nonexistent/dir:v1").unwrap(),
+            Source::OciLayout("/nonexistent/dir".into(), Some("v1".into()))
+        );
+        let err = Source::parse("ftp:thing").unwrap_err().to_string();
+        assert!(err.contains("docker-archive:PATH"), "{err}");
+        assert!(Source::parse("app.tar").is_err());
+    }
+}

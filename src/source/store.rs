@@ -1,0 +1,126 @@
+//! Random-access blob stores: a directory (OCI layout) or a tar file indexed once by member
+//! offsets (OCI archive, `docker save` file). Every open is an independent reader, so layers can
+//! be read on several threads at once.
+
+use super::source_error;
+use crate::error::{Error, Result};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Component, Path, PathBuf};
+
+/// Where blobs are read from.
+pub trait BlobStore: Send + Sync {
+    /// Opens a member (`blobs/sha256/…`, `abc/layer.tar`) for reading.
+    fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>>;
+
+    /// True when the member exists.
+    fn exists(&self, path: &str) -> bool;
+
+    /// Reads a small member whole, refusing more than `max` bytes.
+    fn read_small(&self, path: &str, max: u64, image: &str) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.open(path)?
+            .take(max + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| Error::io(path, e))?;
+        if out.len() as u64 > max {
+            return Err(source_error(
+                image,
+                format!("{path} is larger than max_json_bytes ({max} bytes)"),
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// Blob paths come from manifests, which are untrusted: refuse anything that leaves the root.
+fn checked(path: &str, image: &str) -> Result<PathBuf> {
+    let p = Path::new(path);
+    if p.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir)) {
+        Ok(p.to_path_buf())
+    } else {
+        Err(source_error(image, format!("refusing blob path {path:?} outside the image")))
+    }
+}
+
+/// An OCI layout directory.
+pub struct DirStore {
+    root: PathBuf,
+    image: String,
+}
+
+impl DirStore {
+    /// Opens `root`, which must be a directory.
+    pub fn new(root: &Path, image: &str) -> Result<Self> {
+        if !root.is_dir() {
+            return Err(source_error(image, format!("{} is not a directory", root.display())));
+        }
+        Ok(DirStore {
+            root: root.to_path_buf(),
+            image: image.to_owned(),
+        })
+    }
+}
+
+impl BlobStore for DirStore {
+    fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>> {
+        let full = self.root.join(checked(path, &self.image)?);
+        let f = File::open(&full).map_err(|e| Error::io(full.display().to_string(), e))?;
+        Ok(Box::new(f))
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        checked(path, &self.image).is_ok_and(|p| self.root.join(p).is_file())
+    }
+}
+
+/// A tar file whose members are found by one scan of its headers.
+pub struct TarStore {
+    path: PathBuf,
+    members: HashMap<String, (u64, u64)>,
+}
+
+impl TarStore {
+    /// Reads the headers of `path` (seeking over member data) and remembers each member's span.
+    pub fn index(path: &Path, image: &str) -> Result<Self> {
+        let file = File::open(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+        let mut archive = tar::Archive::new(file);
+        let mut members = HashMap::new();
+        let bad = |e: io::Error| source_error(image, format!("not a readable tar archive: {e}"));
+        for entry in archive.entries_with_seek().map_err(bad)? {
+            let entry = entry.map_err(bad)?;
+            if entry.header().entry_type().is_file() {
+                let name = String::from_utf8_lossy(&entry.path_bytes())
+                    .trim_start_matches("./")
+                    .to_owned();
+                members.insert(name, (entry.raw_file_position(), entry.size()));
+            }
+        }
+        if members.is_empty() {
+            return Err(source_error(image, "archive holds no files"));
+        }
+        Ok(TarStore {
+            path: path.to_path_buf(),
+            members,
+        })
+    }
+}
+
+impl BlobStore for TarStore {
+    fn open(&self, member: &str) -> Result<Box<dyn Read + Send + '_>> {
+        let member = member.trim_start_matches("./");
+        let &(offset, size) = self.members.get(member).ok_or_else(|| Error::Io {
+            path: format!("{}:{member}", self.path.display()),
+            source: io::Error::new(io::ErrorKind::NotFound, "no such member in the archive"),
+        })?;
+        let mut f = File::open(&self.path).map_err(|e| Error::io(self.path.display().to_string(), e))?;
+        f.seek(SeekFrom::Start(offset))
+            .map_err(|e| Error::io(self.path.display().to_string(), e))?;
+        Ok(Box::new(f.take(size)))
+    }
+
+    fn exists(&self, member: &str) -> bool {
+        self.members.contains_key(member.trim_start_matches("./"))
+    }
+}
