@@ -1,1 +1,10 @@
+//! Integration tests: the real binary against images built by real tools (`docker build`,
+//! `docker save`, `skopeo`) from the recipes in `testdata/`, plus hand-broken hostile images.
 
+mod support;
+
+mod cli;
+mod hostile;
+mod reports;
+mod rules;
+mod sources;

@@ -1,0 +1,120 @@
+//! Every input form reads the same image to the same result (issue 2, "Inputs").
+
+use crate::support::*;
+use serde_json::Value;
+
+fn diff_ids(s: &Scan) -> Vec<Value> {
+    s.json["image"]["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| l["diff_id"].clone())
+        .collect()
+}
+
+/// Findings that do not depend on how the image is named.
+fn content_findings(s: &Scan) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = s.json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] != "mutable-tag" && f["rule"] != "untrusted-registry")
+        .map(|f| (f["rule"].as_str().unwrap().to_owned(), f["location"].to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn baseline(name: &str) -> Scan {
+    let s = scan(&fixture("docker-archive", &format!("{name}.tar")), &["--fail-on", "never"]);
+    assert_eq!(s.code, 0, "{}", s.stderr);
+    s
+}
+
+#[test]
+fn docker_archive_from_stdin_matches_the_file() {
+    for name in ["clean", "kitchen-sink"] {
+        let file = baseline(name);
+        let mut cmd = layerguard();
+        cmd.pipe_stdin(fixtures().join(format!("{name}.tar"))).unwrap();
+        let piped = scan_with(cmd, "docker-archive:-", &["--fail-on", "never"]);
+        assert_eq!(piped.code, 0, "{}", piped.stderr);
+        assert_eq!(diff_ids(&piped), diff_ids(&file));
+        assert_eq!(piped.json["findings"], file.json["findings"]);
+    }
+}
+
+#[test]
+fn docker_25_layout_reads_like_the_legacy_one() {
+    for name in ["clean", "kitchen-sink"] {
+        let legacy = baseline(name);
+        let s = scan(&fixture("docker-archive", &format!("{name}.docker25.tar")), &["--fail-on", "never"]);
+        assert_eq!(s.code, 0, "{}", s.stderr);
+        assert_eq!(diff_ids(&s), diff_ids(&legacy));
+        assert_eq!(content_findings(&s), content_findings(&legacy));
+        assert!(s.json["image"]["digest"].is_string(), "the OCI manifest digest is reported");
+    }
+}
+
+#[test]
+fn oci_layout_archive_and_zstd_read_like_docker_save() {
+    for name in ["clean", "kitchen-sink"] {
+        let legacy = baseline(name);
+        for image in [
+            fixture("oci", &format!("{name}.oci:1")),
+            fixture("oci-archive", &format!("{name}.oci.tar:1")),
+            fixture("oci", &format!("{name}.zstd.oci:1")),
+        ] {
+            let s = scan(&image, &["--fail-on", "never"]);
+            assert_eq!(s.code, 0, "{image}: {}", s.stderr);
+            assert_eq!(diff_ids(&s), diff_ids(&legacy), "{image}");
+            assert_eq!(content_findings(&s), content_findings(&legacy), "{image}");
+            // Layout layers are compressed, so the blob digest differs from the diff_id.
+            let l0 = &s.json["image"]["layers"][0];
+            assert_ne!(l0["digest"], l0["diff_id"], "{image}");
+        }
+    }
+}
+
+#[test]
+fn docker_daemon_export_is_streamed_and_matches_the_archive() {
+    let legacy = baseline("kitchen-sink");
+    let s = scan("docker-daemon:layerguard-fixture/kitchen-sink:1", &["--fail-on", "never"]);
+    assert_eq!(s.code, 0, "{}", s.stderr);
+    assert_eq!(diff_ids(&s), diff_ids(&legacy));
+    assert_eq!(s.json["findings"], legacy.json["findings"]);
+
+    let missing = scan("docker-daemon:layerguard-fixture/does-not-exist:1", &[]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("does-not-exist"), "{}", missing.stderr);
+}
+
+#[test]
+fn platform_is_picked_from_an_index_and_a_missing_one_is_explained() {
+    let image = fixture("oci", "multiarch.oci:1");
+    let arm = scan(&image, &["--platform", "linux/arm64", "--fail-on", "never"]);
+    assert_eq!(arm.code, 0, "{}", arm.stderr);
+    assert_eq!(arm.json["image"]["platform"], "linux/arm64");
+    let amd = scan(&image, &["--platform", "linux/amd64", "--fail-on", "never"]);
+    assert_eq!(amd.json["image"]["platform"], "linux/amd64");
+
+    let none = scan(&image, &["--platform", "linux/s390x"]);
+    assert_eq!(none.code, 2);
+    assert!(
+        none.stderr.contains("linux/s390x") && none.stderr.contains("linux/arm64") && none.stderr.contains("linux/amd64"),
+        "{}",
+        none.stderr
+    );
+}
+
+#[test]
+fn unknown_or_malformed_references_exit_2_and_show_the_accepted_forms() {
+    for bad in ["app.tar", "ftp:thing", "docker-daemon:Bad Name", "docker-archive:"] {
+        let s = scan(bad, &[]);
+        assert_eq!(s.code, 2, "{bad}");
+        assert!(s.stderr.contains("oci-archive:PATH"), "{bad}: {}", s.stderr);
+    }
+    let s = scan("docker-archive:/nonexistent/app.tar", &[]);
+    assert_eq!(s.code, 2);
+    assert!(s.stderr.contains("/nonexistent/app.tar"), "{}", s.stderr);
+}
