@@ -109,10 +109,15 @@ fn layer_error(image: &Image, index: usize, e: WalkError) -> Error {
 }
 
 /// Reads every layer of a random-access image, `threads` at a time, and returns them in order.
-fn scan_blobs(image: &Image, store: &dyn BlobStore, options: &ScanOptions) -> Result<Vec<LayerSummary>> {
+fn scan_blobs(
+    image: &Image,
+    store: &dyn BlobStore,
+    options: &ScanOptions,
+) -> Result<Vec<LayerSummary>> {
     let n = image.layers.len();
     let next = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<Result<LayerSummary>>>> = (0..n).map(|_| Mutex::new(None)).collect();
+    let results: Vec<Mutex<Option<Result<LayerSummary>>>> =
+        (0..n).map(|_| Mutex::new(None)).collect();
     let work = || loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         if i >= n {
@@ -120,9 +125,18 @@ fn scan_blobs(image: &Image, store: &dyn BlobStore, options: &ScanOptions) -> Re
         }
         let desc = &image.layers[i];
         let result = (|| {
-            let declared = Compression::from_media_type(desc.media_type.as_deref()).map_err(|reason| {
-                layer_error(image, i, WalkError { path: None, reason, limit: false })
-            })?;
+            let declared =
+                Compression::from_media_type(desc.media_type.as_deref()).map_err(|reason| {
+                    layer_error(
+                        image,
+                        i,
+                        WalkError {
+                            path: None,
+                            reason,
+                            limit: false,
+                        },
+                    )
+                })?;
             let mut blob = store.open(&desc.location)?;
             scan_layer(&mut blob, declared, options).map_err(|e| layer_error(image, i, e))
         })();
@@ -147,7 +161,11 @@ fn scan_blobs(image: &Image, store: &dyn BlobStore, options: &ScanOptions) -> Re
                 return Err(layer_error(
                     image,
                     i,
-                    WalkError { path: None, reason: "not read because another layer failed".into(), limit: false },
+                    WalkError {
+                        path: None,
+                        reason: "not read because another layer failed".into(),
+                        limit: false,
+                    },
                 ));
             }
         }
@@ -179,11 +197,15 @@ fn verify(image: &Image, layers: &[LayerSummary]) -> Result<()> {
         if let Some(expected) = &desc.digest
             && summary.blob_digest.as_ref() != Some(expected)
         {
-            return Err(mismatch("compressed", expected.clone(), &summary.blob_digest));
+            return Err(mismatch(
+                "compressed",
+                expected.clone(),
+                &summary.blob_digest,
+            ));
         }
-        let expected: Digest = diff_ids[i].parse().map_err(|e| {
-            source::source_error(&image.name, format!("rootfs.diff_ids[{i}]: {e}"))
-        })?;
+        let expected: Digest = diff_ids[i]
+            .parse()
+            .map_err(|e| source::source_error(&image.name, format!("rootfs.diff_ids[{i}]: {e}")))?;
         if summary.diff_id.as_ref() != Some(&expected) {
             return Err(mismatch("uncompressed", expected, &summary.diff_id));
         }
@@ -193,8 +215,15 @@ fn verify(image: &Image, layers: &[LayerSummary]) -> Result<()> {
 
 /// Scans one image. `name` is how the user named it, used in every message.
 pub fn scan(source: &Source, name: &str, options: &ScanOptions) -> Result<ScanReport> {
-    let scan_one = |blob: &mut dyn Read, declared: Option<Compression>| scan_layer(blob, declared, options);
-    let opened = source::open(source, name, &options.platform, &options.settings.limits, &scan_one)?;
+    let scan_one =
+        |blob: &mut dyn Read, declared: Option<Compression>| scan_layer(blob, declared, options);
+    let opened = source::open(
+        source,
+        name,
+        &options.platform,
+        &options.settings.limits,
+        &scan_one,
+    )?;
     let (image, layers) = match opened {
         Opened::Blobs(image, store) => {
             let layers = scan_blobs(&image, store.as_ref(), options)?;
@@ -260,7 +289,10 @@ pub fn assess(image: &Image, layers: &[LayerSummary], options: &ScanOptions) -> 
                 });
                 kept.push(f);
             }
-            Some(ig) => suppressed.push(Suppressed { finding: f, reason: ig.reason.clone() }),
+            Some(ig) => suppressed.push(Suppressed {
+                finding: f,
+                reason: ig.reason.clone(),
+            }),
             None => kept.push(f),
         }
     }
@@ -278,8 +310,17 @@ pub fn assess(image: &Image, layers: &[LayerSummary], options: &ScanOptions) -> 
             index: i,
             digest: l.blob_digest.clone(),
             diff_id: l.diff_id.clone(),
-            size: Sizes { compressed: l.blob_size, uncompressed: l.tar_size },
-            created_by: history.get(i).copied().flatten().and_then(|h| image.config.instruction(h)),
+            size: Sizes {
+                compressed: l.blob_size,
+                uncompressed: l.tar_size,
+            },
+            // Build arguments leak into history, so instructions are shown with secrets redacted.
+            created_by: history
+                .get(i)
+                .copied()
+                .flatten()
+                .and_then(|h| image.config.instruction(h))
+                .map(|text| crate::signatures::redact_secrets(&text)),
         })
         .collect();
     ScanReport {

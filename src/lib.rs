@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod config;
 pub mod digest;
 pub mod engine;
@@ -30,6 +31,7 @@ pub mod limits;
 pub mod overlay;
 pub mod report;
 pub mod rules;
+pub mod signatures;
 pub mod source;
 
 pub use engine::{ScanOptions, scan};

@@ -9,7 +9,11 @@ fn fail_on_sets_the_exit_code() {
     assert_eq!(scan(&image, &["--fail-on", "never"]).code, 0);
     let clean = fixture("docker-archive", "clean.tar");
     assert_eq!(scan(&clean, &["--fail-on", "high"]).code, 0);
-    assert_eq!(scan(&clean, &["--fail-on", "low"]).code, 1, "the low mutable-tag finding");
+    assert_eq!(
+        scan(&clean, &["--fail-on", "low"]).code,
+        1,
+        "the low mutable-tag finding"
+    );
 }
 
 #[test]
@@ -18,11 +22,21 @@ fn ignores_suppress_and_expired_ones_say_so() {
     let (_d, cfg) = config(
         "[[ignore]]\nrule = \"root-user\"\nreason = \"legacy base, ticket OPS-1\"\nexpires = 2999-01-01\n\n[[ignore]]\nrule = \"LG007\"\nreason = \"old\"\nexpires = 2001-01-01\n",
     );
-    let s = scan(&image, &["--config", cfg.to_str().unwrap(), "--fail-on", "never"]);
+    let s = scan(
+        &image,
+        &["--config", cfg.to_str().unwrap(), "--fail-on", "never"],
+    );
     assert!(s.findings("root-user").is_empty());
     assert_eq!(s.json["suppressed"][0]["rule"], "root-user");
-    assert_eq!(s.json["suppressed"][0]["reason"], "legacy base, ticket OPS-1");
-    assert_eq!(s.findings("mutable-tag").len(), 1, "expired ignore no longer suppresses");
+    assert_eq!(
+        s.json["suppressed"][0]["reason"],
+        "legacy base, ticket OPS-1"
+    );
+    assert_eq!(
+        s.findings("mutable-tag").len(),
+        1,
+        "expired ignore no longer suppresses"
+    );
     assert!(s.json["warnings"].to_string().contains("expired"));
 }
 
@@ -31,40 +45,75 @@ fn config_is_found_in_the_working_directory_and_bad_config_exits_2() {
     let (dir, _) = config("max_layers = 1\n");
     let mut cmd = layerguard();
     cmd.current_dir(dir.path());
-    let s = scan_with(cmd, &fixture("docker-archive", "clean.tar"), &["--fail-on", "never"]);
+    let s = scan_with(
+        cmd,
+        &fixture("docker-archive", "clean.tar"),
+        &["--fail-on", "never"],
+    );
     assert_eq!(s.findings("excess-layers").len(), 1);
 
     let (_d, bad) = config("max_layers = \"many\"\n");
-    let s = scan(&fixture("docker-archive", "clean.tar"), &["--config", bad.to_str().unwrap()]);
+    let s = scan(
+        &fixture("docker-archive", "clean.tar"),
+        &["--config", bad.to_str().unwrap()],
+    );
     assert_eq!(s.code, 2);
     assert!(s.stderr.contains("layerguard.toml"), "{}", s.stderr);
 }
 
 #[test]
 fn rules_and_explain_list_every_rule() {
-    let out = layerguard().args(["rules", "--format", "json"]).output().unwrap();
+    let out = layerguard()
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let rules: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(rules.as_array().unwrap().len() >= 18);
-    let out = layerguard().args(["explain", "setuid-file"]).output().unwrap();
+    let out = layerguard()
+        .args(["explain", "setuid-file"])
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("LG001") && text.contains("How to fix"));
     let same = layerguard().args(["explain", "lg001"]).output().unwrap();
     assert_eq!(String::from_utf8(same.stdout).unwrap(), text);
-    assert_eq!(layerguard().args(["explain", "nope"]).output().unwrap().status.code(), Some(2));
+    assert_eq!(
+        layerguard()
+            .args(["explain", "nope"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn readme_rules_table_is_current() {
-    let out = layerguard().args(["rules", "--format", "markdown"]).output().unwrap();
+    let out = layerguard()
+        .args(["rules", "--format", "markdown"])
+        .output()
+        .unwrap();
     let table = String::from_utf8(out.stdout).unwrap();
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    assert!(readme.contains(&table), "README rules table is stale; paste `layerguard rules --format markdown`");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains(&table),
+        "README rules table is stale; paste `layerguard rules --format markdown`"
+    );
 }
 
 #[test]
 fn bundled_sample_scans() {
-    let s = scan(concat!("docker-archive:", env!("CARGO_MANIFEST_DIR"), "/testdata/sample/sample.tar"), &[]);
+    let s = scan(
+        concat!(
+            "docker-archive:",
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/sample/sample.tar"
+        ),
+        &[],
+    );
     assert_eq!(s.code, 1);
     assert!(s.rules().contains(&"setuid-file".to_owned()));
 }

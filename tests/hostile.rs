@@ -5,8 +5,15 @@ use crate::support::*;
 
 fn fails_with(image: String, needles: &[&str]) {
     let s = scan(&image, &[]);
-    assert_eq!(s.code, 2, "{image}: expected an error, got {} / {}", s.code, s.stderr);
-    assert!(s.json.is_null(), "{image}: no report may be printed on error");
+    assert_eq!(
+        s.code, 2,
+        "{image}: expected an error, got {} / {}",
+        s.code, s.stderr
+    );
+    assert!(
+        s.json.is_null(),
+        "{image}: no report may be printed on error"
+    );
     for n in needles {
         assert!(s.stderr.contains(n), "{image}: {n:?} not in {}", s.stderr);
     }
@@ -14,12 +21,23 @@ fn fails_with(image: String, needles: &[&str]) {
 
 #[test]
 fn wrong_layer_digest_names_layer_and_both_digests() {
-    fails_with(fixture("oci", "bad-layer-digest.oci:1"), &["layer 0", "compressed digest mismatch", "expected sha256:", "got sha256:"]);
+    fails_with(
+        fixture("oci", "bad-layer-digest.oci:1"),
+        &[
+            "layer 0",
+            "compressed digest mismatch",
+            "expected sha256:",
+            "got sha256:",
+        ],
+    );
 }
 
 #[test]
 fn wrong_diff_id_is_rejected() {
-    fails_with(fixture("docker-archive", "bad-diff-id.tar"), &["uncompressed digest mismatch", "expected sha256:"]);
+    fails_with(
+        fixture("docker-archive", "bad-diff-id.tar"),
+        &["uncompressed digest mismatch", "expected sha256:"],
+    );
 }
 
 #[test]
@@ -29,7 +47,10 @@ fn truncated_gzip_is_rejected() {
 
 #[test]
 fn tar_entry_larger_than_its_layer_is_rejected() {
-    fails_with(fixture("docker-archive", "entry-larger-than-layer.tar"), &["layer 0", "unexpected"]);
+    fails_with(
+        fixture("docker-archive", "entry-larger-than-layer.tar"),
+        &["layer 0", "unexpected"],
+    );
 }
 
 #[test]
@@ -39,27 +60,46 @@ fn gzip_bomb_stops_at_the_ratio_limit() {
 
 #[test]
 fn malformed_json_is_named() {
-    fails_with(fixture("docker-archive", "malformed-manifest.tar"), &["malformed manifest.json"]);
-    fails_with(fixture("docker-archive", "malformed-config.tar"), &["malformed config"]);
+    fails_with(
+        fixture("docker-archive", "malformed-manifest.tar"),
+        &["malformed manifest.json"],
+    );
+    fails_with(
+        fixture("docker-archive", "malformed-config.tar"),
+        &["malformed config"],
+    );
 }
 
 #[test]
 fn unknown_media_type_is_rejected() {
-    fails_with(fixture("oci", "unknown-media-type.oci:1"), &["unsupported layer media type", "application/x-foo"]);
+    fails_with(
+        fixture("oci", "unknown-media-type.oci:1"),
+        &["unsupported layer media type", "application/x-foo"],
+    );
 }
 
 #[test]
 fn dotdot_names_are_findings_not_crashes() {
-    let s = scan(&fixture("docker-archive", "dotdot.tar"), &["--fail-on", "never"]);
+    let s = scan(
+        &fixture("docker-archive", "dotdot.tar"),
+        &["--fail-on", "never"],
+    );
     assert_eq!(s.code, 0, "{}", s.stderr);
-    let escapes: Vec<String> = s.findings("path-escape").iter().map(|f| f["message"].as_str().unwrap().to_owned()).collect();
+    let escapes: Vec<String> = s
+        .findings("path-escape")
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(escapes.len(), 2, "{escapes:?}");
     assert!(escapes.iter().any(|m| m.contains("../../etc/evil")));
 }
 
 #[test]
 fn multi_member_gzip_layers_are_read_whole() {
-    let s = scan(&fixture("oci", "gzip-multimember.oci:1"), &["--fail-on", "never"]);
+    let s = scan(
+        &fixture("oci", "gzip-multimember.oci:1"),
+        &["--fail-on", "never"],
+    );
     assert_eq!(s.code, 0, "{}", s.stderr);
     assert!(s.json["image"]["files"].as_u64().unwrap() >= 2);
 }

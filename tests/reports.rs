@@ -4,10 +4,20 @@ use crate::support::*;
 
 fn render(format: &str) -> (i32, String) {
     let out = layerguard()
-        .args(["scan", &fixture("docker-archive", "kitchen-sink.tar"), "--format", format, "--fail-on", "never"])
+        .args([
+            "scan",
+            &fixture("docker-archive", "kitchen-sink.tar"),
+            "--format",
+            format,
+            "--fail-on",
+            "never",
+        ])
         .output()
         .unwrap();
-    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap())
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
 }
 
 #[test]
@@ -20,7 +30,9 @@ fn json_is_deterministic_and_has_the_documented_fields() {
     for field in ["reference", "digest", "platform", "layers", "size"] {
         assert!(v["image"].get(field).is_some(), "image.{field}");
     }
-    assert!(v["image"]["size"]["compressed"].is_u64() && v["image"]["size"]["uncompressed"].is_u64());
+    assert!(
+        v["image"]["size"]["compressed"].is_u64() && v["image"]["size"]["uncompressed"].is_u64()
+    );
     for f in v["findings"].as_array().unwrap() {
         for field in ["rule", "code", "severity", "message", "location"] {
             assert!(f.get(field).is_some(), "finding.{field}");
@@ -39,7 +51,9 @@ fn sarif_results_all_have_locations() {
     let results = v["runs"][0]["results"].as_array().unwrap();
     assert!(!results.is_empty());
     for r in results {
-        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
         assert!(!uri.starts_with('/'), "{uri}");
     }
 }
@@ -60,11 +74,21 @@ fn table_is_plain_when_not_a_terminal_and_output_file_works() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.sarif");
     let out = layerguard()
-        .args(["scan", &fixture("docker-archive", "clean.tar"), "--format", "sarif", "--output"])
+        .args([
+            "scan",
+            &fixture("docker-archive", "clean.tar"),
+            "--format",
+            "sarif",
+            "--output",
+        ])
         .arg(&path)
         .output()
         .unwrap();
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
-    assert!(std::fs::read_to_string(&path).unwrap().contains("\"2.1.0\""));
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("\"2.1.0\"")
+    );
 }

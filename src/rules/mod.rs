@@ -48,7 +48,10 @@ impl<'a> ImageFacts<'a> {
     /// The contents of a retained file as the final filesystem holds it.
     pub fn content(&self, path: &str) -> Option<&'a [u8]> {
         let live = self.files.get(path)?;
-        self.layers[live.layer].retained.get(path).map(Vec::as_slice)
+        self.layers[live.layer]
+            .retained
+            .get(path)
+            .map(Vec::as_slice)
     }
 
     /// The retained contents of a file as text.
@@ -87,6 +90,23 @@ macro_rules! register {
 register! {
     setuid::SetuidFile,
     root_user::RootUser,
+    excess_layers::ExcessLayers,
+    oversized_image::OversizedImage,
+    wasted_space::WastedSpace,
+    missing_multi_stage::MissingMultiStage,
+    mutable_tag::MutableTag,
+    secret_in_config::SecretInConfig,
+    secret_file::SecretFile,
+    package_cache::PackageCache,
+    untrusted_registry::UntrustedRegistry,
+    no_healthcheck::NoHealthcheck,
+    sensitive_volume::SensitiveVolume,
+    sudo_installed::SudoInstalled,
+    ssh_server::SshServer,
+    empty_password::EmptyPassword,
+    duplicate_id::DuplicateId,
+    world_writable::WorldWritable,
+    path_escape::PathEscape,
 }
 
 /// Finds a rule by code (`LG001`) or name (`setuid-file`), case-insensitively.
@@ -95,6 +115,45 @@ pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
         r.meta().code.eq_ignore_ascii_case(code_or_name)
             || r.meta().name.eq_ignore_ascii_case(code_or_name)
     })
+}
+
+/// A byte count for people: `812 B`, `1.5 MiB`.
+pub(crate) fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// Each of `count` layers' build instructions, quoted for a message: `` `RUN apt-get …` ``.
+/// Instructions carry build arguments, so secrets are redacted before anything is shown.
+pub(crate) fn describe_layers(config: &ImageConfig, count: usize) -> Vec<String> {
+    const SHOWN: usize = 60;
+    let history = config.layer_history();
+    (0..count)
+        .map(|i| {
+            let Some(text) = history
+                .get(i)
+                .copied()
+                .flatten()
+                .and_then(|h| config.instruction(h))
+            else {
+                return "no history".to_owned();
+            };
+            let text = crate::signatures::redact_secrets(&text);
+            match text.char_indices().nth(SHOWN) {
+                Some((cut, _)) => format!("`{}…`", &text[..cut]),
+                None => format!("`{text}`"),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -144,6 +203,57 @@ pub(crate) mod testing {
         out.into_vec()
     }
 
+    /// Runs `rule`'s file check on one file the way the walker would: only when `wants` asks.
+    pub fn check_file(
+        rule: &dyn Rule,
+        meta: &FileMeta,
+        content: &[u8],
+    ) -> Vec<crate::finding::Finding> {
+        let mut out = Findings::default();
+        let interest = rule.wants(meta);
+        if interest > Interest::None {
+            let content = (interest >= Interest::Content).then_some(content);
+            let event = FileEvent {
+                meta,
+                content,
+                truncated: false,
+            };
+            rule.check_file(&event, &mut out);
+        }
+        out.into_vec()
+    }
+
+    /// A symbolic link.
+    pub fn symlink(path: &str, target: &str) -> FileMeta {
+        FileMeta {
+            kind: FileKind::Symlink,
+            link_target: Some(target.into()),
+            ..file(path, 0o777, 0)
+        }
+    }
+
+    /// A layer of `tar_size` bytes holding `files`.
+    pub fn sized_layer(files: Vec<FileMeta>, tar_size: u64) -> LayerSummary {
+        LayerSummary {
+            content_size: files.iter().map(|f| f.size).sum(),
+            tar_size,
+            ..layer(files, &[])
+        }
+    }
+
+    /// An image whose history gives each layer the instruction `RUN <command>`.
+    pub fn image_with_history(commands: &[&str]) -> Image {
+        let mut image = Image::default();
+        image.config.history = commands
+            .iter()
+            .map(|c| crate::image_config::History {
+                created_by: Some(format!("/bin/sh -c {c}")),
+                ..Default::default()
+            })
+            .collect();
+        image
+    }
+
     /// A layer holding `files`, with `retained` contents.
     pub fn layer(files: Vec<FileMeta>, retained: &[(&str, &str)]) -> LayerSummary {
         LayerSummary {
@@ -177,7 +287,11 @@ mod tests {
                 m.name
             );
             assert!(!m.summary.is_empty() && !m.rationale.is_empty() && !m.remediation.is_empty());
-            assert!(!m.summary.ends_with('.'), "{}: summary is one line without a period", m.name);
+            assert!(
+                !m.summary.ends_with('.'),
+                "{}: summary is one line without a period",
+                m.name
+            );
         }
     }
 }

@@ -1,0 +1,128 @@
+//! The command line: the only module that knows about clap, anyhow, the terminal and exit codes.
+//!
+//! Exit codes: 0 when no finding is at or above `--fail-on`, 1 when one is, 2 on any error
+//! (including bad arguments). A closed pipe on output counts as success.
+
+#![allow(clippy::disallowed_macros)]
+
+mod explain;
+mod scan;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code when findings at or above `--fail-on` remain.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code for every error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Container image hardening scanner: setuid files, root users, secrets, bloat and more, from one
+/// streaming pass over each layer.
+#[derive(Debug, Parser)]
+#[command(name = "layerguard", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Scan one image and report findings.
+    Scan(ScanArgs),
+    /// List every rule.
+    Rules {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Print a rule's full documentation.
+    Explain {
+        /// Rule name (`setuid-file`) or code (`LG001`).
+        rule: String,
+    },
+}
+
+/// Output format of `rules`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OutputFormat {
+    Table,
+    Json,
+    Sarif,
+    Junit,
+}
+
+/// Severity threshold for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+    Never,
+}
+
+#[derive(Debug, clap::Args)]
+struct ScanArgs {
+    /// The image: docker-archive:PATH (`-` for stdin), oci:DIR[:TAG], oci-archive:PATH[:TAG],
+    /// docker-daemon:NAME[:TAG].
+    image: String,
+    /// Report format.
+    #[arg(long, short, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Exit 1 when a finding at or above this severity remains.
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    fail_on: FailOn,
+    /// Config file (default: ./layerguard.toml when present).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Platform to pick from a multi-platform image, os/arch[/variant] (default: this host's).
+    #[arg(long)]
+    platform: Option<String>,
+    /// Layers read in parallel (default: number of CPUs).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// Parses arguments, runs the command and returns the exit code.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Rules { format } => explain::list(format).map(|()| 0),
+        Command::Explain { rule } => explain::explain(&rule).map(|()| 0),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

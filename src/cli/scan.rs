@@ -1,0 +1,76 @@
+//! `layerguard scan`: one image → report → exit code.
+
+use super::{EXIT_FINDINGS, FailOn, OutputFormat, ScanArgs};
+use crate::config::{self, Settings};
+use crate::finding::Severity;
+use crate::report::{self, Format};
+use crate::source::{Platform, Source};
+use crate::{ScanOptions, scan};
+use anyhow::{Context, Result};
+use std::io::{IsTerminal, Write};
+
+fn load_settings(path: Option<&std::path::Path>) -> Result<Settings> {
+    let (path, required) = match path {
+        Some(p) => (p.to_path_buf(), true),
+        None => (std::path::PathBuf::from(config::FILE_NAME), false),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Settings::from_toml(&text, &path.display().to_string())?),
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+        Err(e) => Err(e).with_context(|| format!("config {}", path.display())),
+    }
+}
+
+fn threshold(fail_on: FailOn) -> Option<Severity> {
+    match fail_on {
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    }
+}
+
+pub(super) fn run(args: ScanArgs) -> Result<u8> {
+    let source = Source::parse(&args.image)?;
+    let mut options = ScanOptions {
+        settings: load_settings(args.config.as_deref())?,
+        ..ScanOptions::default()
+    };
+    if let Some(p) = &args.platform {
+        options.platform = Platform::parse(p).map_err(anyhow::Error::msg)?;
+    }
+    if let Some(t) = args.threads {
+        options.threads = t.max(1);
+    }
+    let report = scan(&source, &args.image, &options)?;
+
+    let colour = args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let format = match args.format {
+        OutputFormat::Table => Format::Table { colour },
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+        OutputFormat::Junit => Format::Junit,
+    };
+    match &args.output {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("output {}", path.display()))?,
+            );
+            report::render(&report, format, &mut file)?;
+            file.flush()?;
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            report::render(&report, format, &mut out)?;
+            out.flush()?;
+        }
+    }
+    let failing =
+        threshold(args.fail_on).is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    Ok(if failing { EXIT_FINDINGS } else { 0 })
+}

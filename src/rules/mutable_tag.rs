@@ -1,0 +1,104 @@
+//! LG007 mutable-tag: the image is referred to by a tag that can move, not by digest.
+
+use super::{ImageFacts, Rule, RuleMeta};
+use crate::finding::{Findings, Location, Severity};
+
+/// Reports references that are not pinned to a digest.
+pub struct MutableTag;
+
+static META: RuleMeta = RuleMeta {
+    code: "LG007",
+    name: "mutable-tag",
+    severity: Severity::High,
+    summary: "The image reference is a tag that can be moved to another image, not a digest",
+    rationale: "A tag is a pointer anyone with push rights can move, so the same task definition \
+                can start different code on different hosts, or code nobody reviewed; `latest` \
+                moves on every push. The ECS best-practice guide (task and container security) \
+                says to use immutable tags (ECR tag immutability) so a tag always means the same \
+                image.",
+    remediation: "Refer to the image by digest in the task definition (`repo@sha256:…`), turn on \
+                  tag immutability in the ECR repository, and use a versioned tag instead of \
+                  `latest`.",
+};
+
+impl Rule for MutableTag {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check_image(&self, facts: &ImageFacts<'_>, out: &mut Findings) {
+        let Some(reference) = &facts.image.reference else {
+            return;
+        };
+        if reference.digest.is_some() {
+            return;
+        }
+        let pin = match (&facts.image.repo_digest, &facts.image.manifest_digest) {
+            (Some(repo_digest), _) => format!("pin it as {repo_digest}"),
+            (None, Some(manifest)) => format!("pin it as @{manifest}"),
+            (None, None) => "pin it to its registry digest (@sha256:…)".to_owned(),
+        };
+        let (severity, what) = match reference.tag.as_deref() {
+            None => (
+                Severity::High,
+                "has no tag or digest, so it means `latest`".to_owned(),
+            ),
+            Some("latest") => (Severity::High, "uses the tag `latest`".to_owned()),
+            Some(tag) => (
+                Severity::Low,
+                format!("uses the tag `{tag}` without a digest"),
+            ),
+        };
+        out.push_with(
+            &META,
+            severity,
+            Location::config("reference"),
+            format!("{reference} {what}, which can be moved to another image; {pin}"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+    use crate::source::{Image, ImageRef};
+
+    fn run(reference: Option<&str>, repo_digest: Option<&str>) -> Vec<(Severity, String)> {
+        let image = Image {
+            reference: reference.map(|r| ImageRef::parse(r).unwrap()),
+            repo_digest: repo_digest.map(str::to_owned),
+            ..Image::default()
+        };
+        crate::rules::testing::check(&MutableTag, vec![], image, &Settings::default())
+            .into_iter()
+            .map(|f| (f.severity, f.message))
+            .collect()
+    }
+
+    #[test]
+    fn latest_and_untagged_are_high_other_tags_low_digests_fine() {
+        let found = run(Some("app"), None);
+        assert_eq!(found[0].0, Severity::High);
+        assert!(
+            found[0].1.contains("pin it to its registry digest"),
+            "{}",
+            found[0].1
+        );
+        assert_eq!(run(Some("ghcr.io/o/app:latest"), None)[0].0, Severity::High);
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let found = run(Some("app:1.2"), Some(&format!("app@{digest}")));
+        assert_eq!(
+            found,
+            [(
+                Severity::Low,
+                format!(
+                    "app:1.2 uses the tag `1.2` without a digest, which can be moved to another image; pin it as app@{digest}"
+                )
+            )]
+        );
+
+        assert!(run(Some(&format!("app:1.2@{digest}")), None).is_empty());
+        assert!(run(None, None).is_empty());
+    }
+}

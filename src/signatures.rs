@@ -1,0 +1,606 @@
+//! Detection data compiled into the binary: secret patterns, build-tool evidence and package-cache
+//! locations, kept as TOML under `signatures/` so they read as data and are tested as data.
+//!
+//! Each file is parsed and compiled once, on first use. A bad record panics there, but the unit
+//! tests below parse every file and run every example, so bad data fails `cargo test`, never a
+//! user's scan. Examples are only deserialized under test; release builds ignore those keys.
+
+use crate::finding::{Severity, redact};
+use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
+use regex::Regex;
+use serde::Deserialize;
+use std::sync::LazyLock;
+
+const SECRETS: &str = include_str!("../signatures/secrets.toml");
+const BUILD_TOOLS: &str = include_str!("../signatures/build_tools.toml");
+const PACKAGE_CACHES: &str = include_str!("../signatures/package_caches.toml");
+
+/// A kind of secret and how to spot it.
+#[derive(Debug)]
+pub struct SecretPattern {
+    /// Stable id, like `github-pat`.
+    pub id: String,
+    /// What it is, for messages: `GitHub token`.
+    pub title: String,
+    /// How bad a leak of it is.
+    pub severity: Severity,
+    keywords: Vec<String>,
+    regex: Regex,
+}
+
+/// One secret found in a text.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretMatch<'t> {
+    /// What kind of secret it is.
+    pub pattern: &'static SecretPattern,
+    /// The secret itself: show it only through [`redact`].
+    pub secret: &'t str,
+    start: usize,
+    end: usize,
+}
+
+/// Every secret pattern, most specific first.
+pub static SECRET_PATTERNS: LazyLock<Vec<SecretPattern>> = LazyLock::new(|| {
+    let file: SecretsFile = toml::from_str(SECRETS).expect("signatures/secrets.toml is valid");
+    file.secret
+        .into_iter()
+        .map(|r| SecretPattern {
+            regex: Regex::new(&r.regex).expect("signatures/secrets.toml is valid"),
+            id: r.id,
+            title: r.title,
+            severity: r.severity,
+            keywords: r.keywords,
+        })
+        .collect()
+});
+
+/// The secrets in `text`, in the order they appear. Where two patterns find the same value the
+/// earlier, more specific, pattern keeps it.
+pub fn find_secrets(text: &str) -> Vec<SecretMatch<'_>> {
+    // One lowercase copy makes every keyword test a plain substring search, and most texts
+    // contain no keyword at all, so most regexes never run.
+    let lower = text.to_ascii_lowercase();
+    let mut found: Vec<SecretMatch<'_>> = Vec::new();
+    for pattern in SECRET_PATTERNS.iter() {
+        if !pattern.keywords.iter().any(|k| lower.contains(k.as_str())) {
+            continue;
+        }
+        for caps in pattern.regex.captures_iter(text) {
+            let Some(m) = caps.name("secret").or_else(|| caps.get(0)) else {
+                continue;
+            };
+            if found.iter().any(|f| m.start() < f.end && f.start < m.end()) {
+                continue;
+            }
+            found.push(SecretMatch {
+                pattern,
+                secret: m.as_str(),
+                start: m.start(),
+                end: m.end(),
+            });
+        }
+    }
+    found.sort_by_key(|f| f.start);
+    found
+}
+
+/// `text` with every secret replaced by its redacted form, for quoting text that may hold one
+/// (a build instruction, say).
+pub fn redact_secrets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for m in find_secrets(text) {
+        out.push_str(&text[last..m.start]);
+        out.push_str(&redact(m.secret));
+        last = m.end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// What a piece of build-time evidence shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildEvidence {
+    /// Compilers, build tools, development headers.
+    Toolchain,
+    /// Source files.
+    Sources,
+    /// Version-control metadata.
+    Vcs,
+}
+
+/// A build-time file the final image should not need.
+#[derive(Debug)]
+pub struct BuildPath {
+    /// Stable id, like `gcc`.
+    pub id: String,
+    /// What it is, for messages.
+    pub title: String,
+    /// What it shows.
+    pub kind: BuildEvidence,
+    /// How many files must match before the record counts.
+    pub min_count: usize,
+    exclude: PathGlobs,
+}
+
+/// A build command in the image history.
+#[derive(Debug)]
+pub struct BuildCommand {
+    /// Stable id, like `go-build`.
+    pub id: String,
+    /// What it is, for messages.
+    pub title: String,
+    regex: Regex,
+}
+
+impl BuildCommand {
+    /// True when `created_by` runs this command.
+    pub fn is_match(&self, created_by: &str) -> bool {
+        self.regex.is_match(created_by)
+    }
+}
+
+/// `signatures/build_tools.toml`, compiled.
+#[derive(Debug)]
+pub struct BuildTools {
+    /// File evidence, in file order.
+    pub paths: Vec<BuildPath>,
+    /// History evidence, in file order.
+    pub commands: Vec<BuildCommand>,
+    table: GlobTable,
+}
+
+impl BuildTools {
+    /// The index in [`BuildTools::paths`] of the first record `path` matches.
+    pub fn path_record(&self, path: &str) -> Option<usize> {
+        self.table
+            .first_match(path, |i, p| !self.paths[i].exclude.excluded(p))
+    }
+}
+
+/// Build-tool evidence.
+pub static BUILD_TOOLS_DATA: LazyLock<BuildTools> = LazyLock::new(|| {
+    let file: BuildToolsFile =
+        toml::from_str(BUILD_TOOLS).expect("signatures/build_tools.toml is valid");
+    let mut table = GlobTableBuilder::new();
+    let paths = file
+        .path
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            for g in &r.globs {
+                table
+                    .add(g, i)
+                    .expect("signatures/build_tools.toml is valid");
+            }
+            BuildPath {
+                exclude: PathGlobs::new(&r.exclude).expect("signatures/build_tools.toml is valid"),
+                id: r.id,
+                title: r.title,
+                kind: r.kind,
+                min_count: r.min_count,
+            }
+        })
+        .collect();
+    let commands = file
+        .command
+        .into_iter()
+        .map(|r| BuildCommand {
+            regex: Regex::new(&r.regex).expect("signatures/build_tools.toml is valid"),
+            id: r.id,
+            title: r.title,
+        })
+        .collect();
+    BuildTools {
+        paths,
+        commands,
+        table: table.build().expect("signatures/build_tools.toml is valid"),
+    }
+});
+
+/// A package manager whose cache should not ship.
+#[derive(Debug)]
+pub struct CacheEcosystem {
+    /// Like `apt`.
+    pub id: String,
+    /// The command that cleans the cache.
+    pub clean: String,
+}
+
+/// `signatures/package_caches.toml`, compiled.
+#[derive(Debug)]
+pub struct PackageCaches {
+    /// Ecosystems, in file order.
+    pub ecosystems: Vec<CacheEcosystem>,
+    places: Vec<CachePlace>,
+    table: GlobTable,
+}
+
+#[derive(Debug)]
+struct CachePlace {
+    ecosystem: usize,
+    dir: GlobMatcher,
+    exclude: PathGlobs,
+}
+
+impl PackageCaches {
+    /// For a cached file: the index of its ecosystem and the cache directory it is in.
+    pub fn locate<'p>(&self, path: &'p str) -> Option<(usize, &'p str)> {
+        let place = self
+            .table
+            .first_match(path, |i, p| {
+                !self.places[i]
+                    .exclude
+                    .excluded_under(&self.places[i].dir, p)
+            })
+            .map(|i| &self.places[i])?;
+        // The shortest ancestor the directory glob matches is the one to clean: for
+        // `**/.cache/pip` and `/root/.cache/pip/http/x` that is `/root/.cache/pip`.
+        let dir = ancestors(path).find(|a| place.dir.is_match(a))?;
+        Some((place.ecosystem, dir))
+    }
+}
+
+/// Package-cache locations.
+pub static PACKAGE_CACHES_DATA: LazyLock<PackageCaches> = LazyLock::new(|| {
+    let file: CachesFile =
+        toml::from_str(PACKAGE_CACHES).expect("signatures/package_caches.toml is valid");
+    let mut table = GlobTableBuilder::new();
+    let mut ecosystems = Vec::new();
+    let mut places = Vec::new();
+    for (e, eco) in file.ecosystem.into_iter().enumerate() {
+        for place in eco.place {
+            for f in &place.files {
+                table
+                    .add(&format!("{}/{f}", place.dir), places.len())
+                    .expect("signatures/package_caches.toml is valid");
+            }
+            places.push(CachePlace {
+                ecosystem: e,
+                dir: glob(&place.dir)
+                    .expect("signatures/package_caches.toml is valid")
+                    .compile_matcher(),
+                exclude: PathGlobs::new(&place.exclude)
+                    .expect("signatures/package_caches.toml is valid"),
+            });
+        }
+        ecosystems.push(CacheEcosystem {
+            id: eco.id,
+            clean: eco.clean,
+        });
+    }
+    PackageCaches {
+        ecosystems,
+        places,
+        table: table
+            .build()
+            .expect("signatures/package_caches.toml is valid"),
+    }
+});
+
+/// The proper ancestors of an absolute path, shortest first: `/a/b/c` gives `/a`, `/a/b`.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    path.match_indices('/').skip(1).map(|(i, _)| &path[..i])
+}
+
+/// Path-aware globs: `*` stops at `/`, `**` crosses it, as in a shell.
+fn glob(pattern: &str) -> Result<Glob, globset::Error> {
+    GlobBuilder::new(pattern).literal_separator(true).build()
+}
+
+/// Exclusion globs of one record.
+#[derive(Debug)]
+struct PathGlobs(GlobSet);
+
+impl PathGlobs {
+    fn new(patterns: &[String]) -> Result<Self, globset::Error> {
+        let mut b = GlobSetBuilder::new();
+        for p in patterns {
+            b.add(glob(p)?);
+        }
+        Ok(PathGlobs(b.build()?))
+    }
+
+    fn excluded(&self, path: &str) -> bool {
+        self.0.is_match(path)
+    }
+
+    /// Exclusions relative to the cache directory `path` is in.
+    fn excluded_under(&self, dir: &GlobMatcher, path: &str) -> bool {
+        !self.0.is_empty()
+            && ancestors(path)
+                .find(|a| dir.is_match(a))
+                .is_some_and(|a| self.0.is_match(&path[a.len() + 1..]))
+    }
+}
+
+/// Every record's globs in one set, so a path is tested against all records in one go.
+#[derive(Debug)]
+struct GlobTable {
+    set: GlobSet,
+    /// The record each glob of `set` belongs to.
+    owner: Vec<usize>,
+}
+
+impl GlobTable {
+    /// The lowest-numbered record that matches `path` and that `keep` accepts.
+    fn first_match(&self, path: &str, keep: impl Fn(usize, &str) -> bool) -> Option<usize> {
+        // `is_match` needs no allocation, and almost no path matches at all.
+        if !self.set.is_match(path) {
+            return None;
+        }
+        let mut records: Vec<usize> = self
+            .set
+            .matches(path)
+            .into_iter()
+            .map(|g| self.owner[g])
+            .collect();
+        records.sort_unstable();
+        records.into_iter().find(|&r| keep(r, path))
+    }
+}
+
+struct GlobTableBuilder {
+    set: GlobSetBuilder,
+    owner: Vec<usize>,
+}
+
+impl GlobTableBuilder {
+    fn new() -> Self {
+        GlobTableBuilder {
+            set: GlobSetBuilder::new(),
+            owner: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, pattern: &str, record: usize) -> Result<(), globset::Error> {
+        self.set.add(glob(pattern)?);
+        self.owner.push(record);
+        Ok(())
+    }
+
+    fn build(self) -> Result<GlobTable, globset::Error> {
+        Ok(GlobTable {
+            set: self.set.build()?,
+            owner: self.owner,
+        })
+    }
+}
+
+// The raw TOML shapes. Unknown keys are rejected under test only, because the examples they carry
+// are only deserialized there.
+
+#[derive(Deserialize)]
+#[cfg_attr(test, serde(deny_unknown_fields))]
+struct SecretsFile {
+    secret: Vec<RawSecret>,
+}
+
+#[derive(Deserialize)]
+#[cfg_attr(test, serde(deny_unknown_fields))]
+struct RawSecret {
+    id: String,
+    title: String,
+    severity: Severity,
+    keywords: Vec<String>,
+    regex: String,
+    #[cfg(test)]
+    #[serde(default)]
+    examples: Vec<String>,
+    #[cfg(test)]
+    #[serde(default)]
+    counterexamples: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[cfg_attr(test, serde(deny_unknown_fields))]
+struct BuildToolsFile {
+    path: Vec<RawBuildPath>,
+    command: Vec<RawBuildCommand>,
+}
+
+#[derive(Deserialize)]
+#[cfg_attr(test, serde(deny_unknown_fields))]
+struct RawBuildPath {
+    id: String,
+    kind: BuildEvidence,
+    title: String,
+    globs: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default = "one")]
+    min_count: usize,
+    #[cfg(test)]
+    #[serde(default)]
+    examples: Vec<String>,
+    #[cfg(test)]
+    #[serde(default)]
+    counterexamples: Vec<String>,
+}
+
+fn one() -> usize {
+    1
+}
+
+#[derive(Deserialize)]
+#[cfg_attr(test, serde(deny_unknown_fields))]
+struct RawBuildCommand {
+    id: String,
+    title: String,
+    regex: String,
+    #[cfg(test)]
+    #[serde(default)]
+    examples: Vec<String>,
+    #[cfg(test)]
+    #[serde(default)]
+    counterexamples: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[cfg_attr(test, serde(deny_unknown_fields))]
+struct CachesFile {
+    ecosystem: Vec<RawEcosystem>,
+}
+
+#[derive(Deserialize)]
+#[cfg_attr(test, serde(deny_unknown_fields))]
+struct RawEcosystem {
+    id: String,
+    clean: String,
+    place: Vec<RawPlace>,
+}
+
+#[derive(Deserialize)]
+#[cfg_attr(test, serde(deny_unknown_fields))]
+struct RawPlace {
+    dir: String,
+    #[serde(default = "everything")]
+    files: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[cfg(test)]
+    #[serde(default)]
+    examples: Vec<String>,
+    #[cfg(test)]
+    #[serde(default)]
+    counterexamples: Vec<String>,
+}
+
+fn everything() -> Vec<String> {
+    vec!["**".to_owned()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn assert_unique<'a>(file: &str, ids: impl IntoIterator<Item = &'a str>) {
+        let mut seen = HashSet::new();
+        for id in ids {
+            assert!(seen.insert(id), "{file}: duplicate id {id}");
+        }
+    }
+
+    #[test]
+    fn secret_examples_match_and_counterexamples_do_not() {
+        let file: SecretsFile = toml::from_str(SECRETS).unwrap();
+        assert_unique("secrets.toml", file.secret.iter().map(|r| r.id.as_str()));
+        assert_eq!(file.secret.len(), SECRET_PATTERNS.len());
+        for raw in &file.secret {
+            assert!(!raw.examples.is_empty(), "{} has no examples", raw.id);
+            assert!(
+                raw.keywords.iter().all(|k| *k == k.to_ascii_lowercase()),
+                "{}: keywords are matched against lowercased text, so must be lowercase",
+                raw.id
+            );
+            for example in &raw.examples {
+                let found = find_secrets(example);
+                assert!(
+                    found.iter().any(|m| m.pattern.id == raw.id),
+                    "{}: example {example:?} not found (found {:?})",
+                    raw.id,
+                    found.iter().map(|m| &m.pattern.id).collect::<Vec<_>>()
+                );
+            }
+            for counter in &raw.counterexamples {
+                assert!(
+                    find_secrets(counter).iter().all(|m| m.pattern.id != raw.id),
+                    "{}: counterexample {counter:?} matched",
+                    raw.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_place() {
+        let text = "|1 GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx /bin/sh -c make";
+        let found = find_secrets(text);
+        assert_eq!(
+            found.len(),
+            1,
+            "the generic pattern must not report the same token again"
+        );
+        assert_eq!(found[0].pattern.id, "github-pat");
+        assert_eq!(
+            redact_secrets(text),
+            "|1 GITHUB_TOKEN=ghp_***(40 chars) /bin/sh -c make"
+        );
+    }
+
+    #[test]
+    fn build_tool_examples_match_and_counterexamples_do_not() {
+        let file: BuildToolsFile = toml::from_str(BUILD_TOOLS).unwrap();
+        assert_unique("build_tools.toml", file.path.iter().map(|r| r.id.as_str()));
+        assert_unique(
+            "build_tools.toml",
+            file.command.iter().map(|r| r.id.as_str()),
+        );
+        let data = &*BUILD_TOOLS_DATA;
+        for raw in &file.path {
+            assert!(!raw.examples.is_empty(), "{} has no examples", raw.id);
+            for example in &raw.examples {
+                let got = data.path_record(example).map(|r| data.paths[r].id.as_str());
+                assert_eq!(got, Some(raw.id.as_str()), "example {example:?}");
+            }
+            for counter in &raw.counterexamples {
+                let got = data.path_record(counter).map(|r| data.paths[r].id.as_str());
+                assert_ne!(got, Some(raw.id.as_str()), "counterexample {counter:?}");
+            }
+        }
+        for (raw, command) in file.command.iter().zip(&data.commands) {
+            assert!(!raw.examples.is_empty(), "{} has no examples", raw.id);
+            for example in &raw.examples {
+                assert!(command.is_match(example), "{}: example {example:?}", raw.id);
+            }
+            for counter in &raw.counterexamples {
+                assert!(
+                    !command.is_match(counter),
+                    "{}: counterexample {counter:?}",
+                    raw.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn package_cache_examples_match_and_counterexamples_do_not() {
+        let file: CachesFile = toml::from_str(PACKAGE_CACHES).unwrap();
+        assert_unique(
+            "package_caches.toml",
+            file.ecosystem.iter().map(|r| r.id.as_str()),
+        );
+        let data = &*PACKAGE_CACHES_DATA;
+        for (e, raw) in file.ecosystem.iter().enumerate() {
+            for place in &raw.place {
+                assert!(
+                    !place.examples.is_empty(),
+                    "{} {} has no examples",
+                    raw.id,
+                    place.dir
+                );
+                for example in &place.examples {
+                    assert_eq!(
+                        data.locate(example).map(|(i, _)| i),
+                        Some(e),
+                        "example {example:?}"
+                    );
+                }
+                for counter in &place.counterexamples {
+                    assert_ne!(
+                        data.locate(counter).map(|(i, _)| i),
+                        Some(e),
+                        "counterexample {counter:?}"
+                    );
+                }
+            }
+        }
+        let (e, dir) = data.locate("/home/app/.cache/pip/http/a/b").unwrap();
+        assert_eq!(
+            (data.ecosystems[e].id.as_str(), dir),
+            ("pip", "/home/app/.cache/pip")
+        );
+    }
+}
