@@ -59,7 +59,9 @@ struct SizeText(u64);
 impl<'de> Deserialize<'de> for SizeText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_size(&s).map(SizeText).map_err(serde::de::Error::custom)
+        parse_size(&s)
+            .map(SizeText)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -75,7 +77,9 @@ impl Size {
 /// Parses `"1GiB"`, `"500MB"`, `"10 MiB"`, `"4096"`.
 pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let num: f64 = num.parse().map_err(|_| format!("invalid size {s:?}"))?;
     let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
@@ -186,15 +190,27 @@ impl Settings {
             };
             ignores.push(Ignore {
                 rule: ig.rule,
-                path: ig.path.as_deref().map(|p| glob(p, origin)).transpose()?.map(|g| g.compile_matcher()),
-                image: ig.image.as_deref().map(|p| glob(p, origin)).transpose()?.map(|g| g.compile_matcher()),
+                path: ig
+                    .path
+                    .as_deref()
+                    .map(|p| glob(p, origin))
+                    .transpose()?
+                    .map(|g| g.compile_matcher()),
+                image: ig
+                    .image
+                    .as_deref()
+                    .map(|p| glob(p, origin))
+                    .transpose()?
+                    .map(|g| g.compile_matcher()),
                 reason: ig.reason,
                 expires,
             });
         }
         Ok(Settings {
             max_layers: raw.max_layers.unwrap_or(defaults.max_layers),
-            max_image_size: raw.max_image_size.map_or(defaults.max_image_size, Size::bytes),
+            max_image_size: raw
+                .max_image_size
+                .map_or(defaults.max_image_size, Size::bytes),
             wasted_space: raw.wasted_space.map_or(defaults.wasted_space, Size::bytes),
             allowed_registries: raw.allowed_registries,
             setuid_allow: glob_set(&raw.setuid.allow, origin)?,

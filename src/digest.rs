@@ -60,12 +60,16 @@ impl FromStr for Digest {
         };
         // Uppercase hex is rejected: the OCI spec requires lowercase, and accepting it would let
         // two spellings of one digest compare unequal elsewhere.
-        if hex_part.len() != 64 || !hex_part.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        if hex_part.len() != 64
+            || !hex_part
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         {
             return Err(ParseDigest::Malformed(s.to_owned()));
         }
         let mut out = [0u8; 32];
-        hex::decode_to_slice(hex_part, &mut out).map_err(|_| ParseDigest::Malformed(s.to_owned()))?;
+        hex::decode_to_slice(hex_part, &mut out)
+            .map_err(|_| ParseDigest::Malformed(s.to_owned()))?;
         Ok(Digest(out))
     }
 }
@@ -125,9 +129,20 @@ mod tests {
             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
         assert_eq!(s.parse::<Digest>().unwrap(), d);
-        assert!(matches!("md5:abc".parse::<Digest>(), Err(ParseDigest::Algorithm(_))));
-        assert!(matches!("sha256:abc".parse::<Digest>(), Err(ParseDigest::Malformed(_))));
-        assert!(s.to_uppercase().replace("SHA256", "sha256").parse::<Digest>().is_err());
+        assert!(matches!(
+            "md5:abc".parse::<Digest>(),
+            Err(ParseDigest::Algorithm(_))
+        ));
+        assert!(matches!(
+            "sha256:abc".parse::<Digest>(),
+            Err(ParseDigest::Malformed(_))
+        ));
+        assert!(
+            s.to_uppercase()
+                .replace("SHA256", "sha256")
+                .parse::<Digest>()
+                .is_err()
+        );
     }
 
     #[test]

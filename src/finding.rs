@@ -5,7 +5,9 @@ use serde::{Serialize, Serializer};
 use std::fmt;
 
 /// How bad a finding is. Ordered from least to most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing; not a weakness by itself.
@@ -146,7 +148,12 @@ pub struct Findings {
 
 impl Findings {
     /// Reports a finding at the rule's own severity.
-    pub fn push(&mut self, rule: &'static RuleMeta, location: Location, message: impl Into<String>) {
+    pub fn push(
+        &mut self,
+        rule: &'static RuleMeta,
+        location: Location,
+        message: impl Into<String>,
+    ) {
         self.push_with(rule, rule.severity, location, message);
     }
 
@@ -191,7 +198,10 @@ mod tests {
     #[test]
     fn redaction_never_shows_most_of_the_secret() {
         assert_eq!(redact("hunter2"), "***(7 chars)");
-        assert_eq!(redact("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), "wJal***(40 chars)");
+        assert_eq!(
+            redact("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            "wJal***(40 chars)"
+        );
         assert!(!redact("ghp_abcdefghijklmnop").contains("efgh"));
     }
 }

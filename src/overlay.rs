@@ -78,7 +78,10 @@ impl<'a> FileIndex<'a> {
         };
         doomed.extend(
             self.live
-                .range::<str, _>((std::ops::Bound::Included(prefix.as_str()), std::ops::Bound::<&str>::Unbounded))
+                .range::<str, _>((
+                    std::ops::Bound::Included(prefix.as_str()),
+                    std::ops::Bound::<&str>::Unbounded,
+                ))
                 .take_while(|(k, _)| k.starts_with(&prefix))
                 .map(|(k, _)| *k),
         );
@@ -155,7 +158,13 @@ mod tests {
     fn whiteouts_opaque_dirs_and_overwrites_are_applied() {
         let layers = vec![
             LayerSummary {
-                files: vec![dir("/opt"), file("/opt/a", 10), file("/etc/key", 5), dir("/c"), file("/c/x", 1)],
+                files: vec![
+                    dir("/opt"),
+                    file("/opt/a", 10),
+                    file("/etc/key", 5),
+                    dir("/c"),
+                    file("/c/x", 1),
+                ],
                 ..Default::default()
             },
             LayerSummary {
@@ -168,7 +177,10 @@ mod tests {
         let index = FileIndex::build(&layers);
         assert!(index.get("/opt/a").is_none());
         assert_eq!(index.get("/opt/b").unwrap().layer, 1);
-        assert!(index.get("/opt").is_some(), "opaque dir keeps the dir itself");
+        assert!(
+            index.get("/opt").is_some(),
+            "opaque dir keeps the dir itself"
+        );
         assert!(index.get("/c").is_none() && index.get("/c/x").is_none());
         assert_eq!(index.get("/etc/key").unwrap().meta.size, 7);
         assert_eq!(index.removed_in("/etc/key", 0), Some(1));

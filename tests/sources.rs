@@ -152,3 +152,17 @@ fn unknown_or_malformed_references_exit_2_and_show_the_accepted_forms() {
     assert_eq!(s.code, 2);
     assert!(s.stderr.contains("/nonexistent/app.tar"), "{}", s.stderr);
 }
+
+#[test]
+fn opaque_directory_hides_lower_contents_but_keeps_siblings() {
+    // Layer 0: /opt, /opt/cache/{a,old/,old/x}, /opt/keep; layer 1 marks /opt/cache opaque and adds b.
+    let s = scan(
+        &fixture("docker-archive", "opaque-whiteout.tar"),
+        &["--fail-on", "never"],
+    );
+    assert_eq!(s.code, 0, "{}", s.stderr);
+    assert_eq!(
+        s.json["image"]["files"], 4,
+        "/opt, /opt/cache, /opt/cache/b, /opt/keep"
+    );
+}

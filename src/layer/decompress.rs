@@ -18,7 +18,9 @@ impl Compression {
     /// The compression a layer media type declares; `Ok(None)` when the source does not say
     /// (docker-archive members), an error for media types that are not filesystem layers.
     pub fn from_media_type(media_type: Option<&str>) -> Result<Option<Self>, String> {
-        let Some(mt) = media_type else { return Ok(None) };
+        let Some(mt) = media_type else {
+            return Ok(None);
+        };
         let compression = match mt {
             "application/vnd.oci.image.layer.v1.tar"
             | "application/vnd.oci.image.layer.nondistributable.v1.tar"
@@ -73,11 +75,17 @@ mod tests {
 
     #[test]
     fn magic_bytes_are_recognised() {
-        assert_eq!(Compression::sniff(&mut &[0x1f, 0x8b, 8][..]).unwrap(), Compression::Gzip);
+        assert_eq!(
+            Compression::sniff(&mut &[0x1f, 0x8b, 8][..]).unwrap(),
+            Compression::Gzip
+        );
         assert_eq!(
             Compression::sniff(&mut &[0x28, 0xb5, 0x2f, 0xfd][..]).unwrap(),
             Compression::Zstd
         );
-        assert_eq!(Compression::sniff(&mut &b"etc/"[..]).unwrap(), Compression::None);
+        assert_eq!(
+            Compression::sniff(&mut &b"etc/"[..]).unwrap(),
+            Compression::None
+        );
     }
 }

@@ -191,9 +191,9 @@ pub fn walk(
         let decoder: Box<dyn Read + '_> = match found {
             Compression::None => Box::new(buffered),
             Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
-            Compression::Zstd => Box::new(
-                zstd::Decoder::with_buffer(buffered).map_err(|e| WalkError::io(None, e))?,
-            ),
+            Compression::Zstd => {
+                Box::new(zstd::Decoder::with_buffer(buffered).map_err(|e| WalkError::io(None, e))?)
+            }
         };
         let mut tar_stream = DigestReader::new(Guard {
             inner: decoder,
@@ -227,9 +227,7 @@ fn walk_tar(
     let mut archive = tar::Archive::new(stream);
     let mut content = Vec::new();
     let mut last_path: Option<String> = None;
-    let entries = archive
-        .entries()
-        .map_err(|e| WalkError::io(None, e))?;
+    let entries = archive.entries().map_err(|e| WalkError::io(None, e))?;
     for (count, entry) in entries.enumerate() {
         let mut entry = entry.map_err(|e| WalkError::io(last_path.as_deref(), e))?;
         if count as u64 >= limits.max_entries {
@@ -278,7 +276,9 @@ fn walk_tar(
                     sink.file(&event, interest);
                     if interest == Interest::Retain {
                         let keep = (limits.max_retained_bytes as usize).min(content.len());
-                        summary.retained.insert(meta.path.clone(), content[..keep].to_vec());
+                        summary
+                            .retained
+                            .insert(meta.path.clone(), content[..keep].to_vec());
                     }
                 } else if interest > Interest::None {
                     let event = FileEvent {
@@ -334,7 +334,11 @@ mod tests {
 
     #[test]
     fn plain_and_gzip_layers_give_the_same_summary() {
-        let tar = tar_of(&[("etc/passwd", b"root:x:0:0::/root:/bin/sh\n", 0o644), ("usr/bin/su", b"x", 0o4755), ("etc/.wh.shadow", b"", 0o644)]);
+        let tar = tar_of(&[
+            ("etc/passwd", b"root:x:0:0::/root:/bin/sh\n", 0o644),
+            ("usr/bin/su", b"x", 0o4755),
+            ("etc/.wh.shadow", b"", 0o644),
+        ]);
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         std::io::Write::write_all(&mut gz, &tar).unwrap();
         let gz = gz.finish().unwrap();
@@ -349,6 +353,46 @@ mod tests {
         assert_eq!(plain.whiteouts, vec!["/etc/shadow".to_string()]);
         assert!(plain.retained["/etc/passwd"].starts_with(b"root:"));
         assert_eq!(sink.0.len(), 4);
+    }
+
+    #[test]
+    fn long_names_hard_links_and_symlinks_keep_their_meaning() {
+        let long = format!("usr/share/{}/{}.txt", "d".repeat(120), "n".repeat(150));
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(2);
+        h.set_mode(0o644);
+        b.append_data(&mut h, &long, &b"hi"[..]).unwrap();
+        let mut link = tar::Header::new_gnu();
+        link.set_entry_type(tar::EntryType::Link);
+        link.set_size(0);
+        b.append_link(&mut link, "app/hard", &long).unwrap();
+        let mut sym = tar::Header::new_gnu();
+        sym.set_entry_type(tar::EntryType::Symlink);
+        sym.set_size(0);
+        b.append_link(&mut sym, "app/soft", "../etc/passwd")
+            .unwrap();
+        let tar = b.into_inner().unwrap();
+        let s = walk(
+            &tar[..],
+            None,
+            &Limits::default(),
+            &mut Everything(Vec::new()),
+        )
+        .unwrap();
+        assert_eq!(s.files[0].path, format!("/{long}"));
+        assert_eq!(s.files[0].size, 2);
+        assert_eq!(s.files[1].kind, crate::event::FileKind::HardLink);
+        assert_eq!(
+            s.files[1].link_target.as_deref(),
+            Some(format!("/{long}").as_str())
+        );
+        assert_eq!(s.files[2].kind, crate::event::FileKind::Symlink);
+        assert_eq!(
+            s.files[2].link_target.as_deref(),
+            Some("../etc/passwd"),
+            "symlink targets stay raw"
+        );
     }
 
     #[test]

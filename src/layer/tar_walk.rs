@@ -113,6 +113,9 @@ mod tests {
             classify("/opt/cache/.wh..wh..opq".into(), &h, 0, None),
             EntryKind::OpaqueDir("/opt/cache".into())
         );
-        assert_eq!(classify("/.wh..wh.plnk".into(), &h, 0, None), EntryKind::Ignored);
+        assert_eq!(
+            classify("/.wh..wh.plnk".into(), &h, 0, None),
+            EntryKind::Ignored
+        );
     }
 }

@@ -1,8 +1,356 @@
-//! Placeholder.
+//! The human-readable terminal report.
 
-use super::ScanReport;
+use super::{ImageSummary, ScanReport};
+use crate::finding::{Finding, Location, Severity};
+use std::collections::HashSet;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
-pub(super) fn render(report: &ScanReport, _colour: bool, out: &mut dyn Write) -> io::Result<()> {
-    super::json::render(report, out)
+const RESET: &str = "\x1b[0m";
+
+pub(super) fn render(report: &ScanReport, colour: bool, out: &mut dyn Write) -> io::Result<()> {
+    // Built in memory so a broken pipe surfaces once, not halfway through a line.
+    let mut s = String::new();
+    header(&mut s, &report.image);
+    s.push('\n');
+
+    if report.findings.is_empty() {
+        let _ = writeln!(
+            s,
+            "No findings: the image passed all {} rules.",
+            crate::rules::RULES.len()
+        );
+        s.push('\n');
+    } else {
+        findings(&mut s, &report.findings, colour);
+    }
+    summary(&mut s, report, colour);
+    out.write_all(s.as_bytes())
+}
+
+fn header(s: &mut String, image: &ImageSummary) {
+    let digest = image
+        .digest
+        .as_ref()
+        .map(|d| format!("sha256:{}", &d.hex()[..12]))
+        .unwrap_or_else(|| "-".to_owned());
+    let platform = if image.platform.is_empty() {
+        "-"
+    } else {
+        &image.platform
+    };
+    let _ = writeln!(
+        s,
+        "Image {}  platform {}  digest {}  {} layer{}  {} compressed / {} uncompressed",
+        sanitize(&image.reference),
+        sanitize(platform),
+        digest,
+        image.layers.len(),
+        if image.layers.len() == 1 { "" } else { "s" },
+        human_size(image.size.compressed),
+        human_size(image.size.uncompressed),
+    );
+}
+
+fn findings(s: &mut String, findings: &[Finding], colour: bool) {
+    let mut remediated: HashSet<&str> = HashSet::new();
+    for severity in Severity::ALL.into_iter().rev() {
+        let group: Vec<&Finding> = findings.iter().filter(|f| f.severity == severity).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let title = format!(
+            "{} ({})",
+            severity.as_str().to_ascii_uppercase(),
+            group.len()
+        );
+        let _ = writeln!(s, "{}", paint(&title, severity, colour));
+        for f in group {
+            let _ = writeln!(
+                s,
+                "  {} {} ({})",
+                paint(&tag(severity), severity, colour),
+                f.rule.name,
+                f.rule.code
+            );
+            let _ = writeln!(s, "      {}", sanitize(&f.message));
+            let _ = writeln!(s, "      at {}", describe_location(&f.location));
+            if remediated.insert(f.rule.code) {
+                let _ = writeln!(s, "      fix: {}", f.rule.remediation);
+            }
+        }
+        s.push('\n');
+    }
+}
+
+fn summary(s: &mut String, report: &ScanReport, colour: bool) {
+    let counts: Vec<String> = Severity::ALL
+        .into_iter()
+        .rev()
+        .map(|sev| {
+            let n = report.findings.iter().filter(|f| f.severity == sev).count();
+            let text = format!("{n} {}", sev.as_str());
+            if n > 0 {
+                paint(&text, sev, colour)
+            } else {
+                text
+            }
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        "Summary: {}; {} suppressed; {} warning{}",
+        counts.join(", "),
+        report.suppressed.len(),
+        report.warnings.len(),
+        if report.warnings.len() == 1 { "" } else { "s" },
+    );
+    for w in &report.warnings {
+        match &w.location {
+            Some(loc) => {
+                let _ = writeln!(s, "  warning: {}: {}", sanitize(loc), sanitize(&w.message));
+            }
+            None => {
+                let _ = writeln!(s, "  warning: {}", sanitize(&w.message));
+            }
+        }
+    }
+}
+
+/// Where a finding is, in words, e.g. `/usr/bin/su, layer 2, removed in layer 4`.
+pub(super) fn describe_location(loc: &Location) -> String {
+    let mut parts = Vec::new();
+    if let Some(path) = &loc.path {
+        parts.push(sanitize(path));
+    }
+    if let Some(layer) = loc.layer {
+        parts.push(format!("layer {layer}"));
+    }
+    if let Some(config) = &loc.config {
+        parts.push(sanitize(config));
+    }
+    if let Some(layer) = loc.removed_in_layer {
+        parts.push(format!("removed in layer {layer}"));
+    }
+    if parts.is_empty() {
+        "the image".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn tag(severity: Severity) -> String {
+    // Padded so the rule names line up whatever the severity.
+    format!(
+        "{:<10}",
+        format!("[{}]", severity.as_str().to_ascii_uppercase())
+    )
+}
+
+fn paint(text: &str, severity: Severity, colour: bool) -> String {
+    if !colour {
+        return text.to_owned();
+    }
+    let code = match severity {
+        Severity::Critical => "1;31",
+        Severity::High => "31",
+        Severity::Medium => "33",
+        Severity::Low => "36",
+        Severity::Info => "2",
+    };
+    format!("\x1b[{code}m{text}{RESET}")
+}
+
+/// Image paths, config values and messages come from the image, which an attacker may have
+/// built: control characters in them must not reach the terminal, where escape sequences could
+/// rewrite or hide earlier lines of the report.
+fn sanitize(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::digest::Digest;
+    use crate::report::{LayerInfo, SCHEMA_VERSION, ScanWarning, Sizes, Suppressed, Tool};
+    use crate::rules::find;
+
+    /// A report with a path finding, a config finding and a layer finding, shared by the
+    /// format tests.
+    pub(in crate::report) fn sample_report() -> ScanReport {
+        let setuid = find("setuid-file").unwrap().meta();
+        let root = find("root-user").unwrap().meta();
+        let finding = |rule, severity, message: &str, location| Finding {
+            rule,
+            severity,
+            message: message.to_owned(),
+            location,
+        };
+        ScanReport {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::default(),
+            image: ImageSummary {
+                reference: "registry.example/app:1.2".into(),
+                source: "docker-archive:app.tar".into(),
+                digest: Some(Digest::of(b"manifest")),
+                config_digest: Some(Digest::of(b"config")),
+                platform: "linux/amd64".into(),
+                layers: (0..3)
+                    .map(|index| LayerInfo {
+                        index,
+                        ..LayerInfo::default()
+                    })
+                    .collect(),
+                size: Sizes {
+                    compressed: 3 * 1024 * 1024 + 300 * 1024,
+                    uncompressed: 10 * 1024 * 1024,
+                },
+                files: 42,
+            },
+            findings: vec![
+                finding(
+                    root,
+                    Severity::High,
+                    "USER is unset, so the container runs as root",
+                    Location::config("config.User"),
+                ),
+                finding(
+                    setuid,
+                    Severity::Medium,
+                    "/usr/bin/su is setuid root",
+                    Location::file("/usr/bin/su", 1),
+                ),
+                finding(
+                    setuid,
+                    Severity::Medium,
+                    "a <setuid> file & \"quotes\" 'here' \u{1b}[2J\u{0}",
+                    Location {
+                        path: Some("/opt/my app/run:me".into()),
+                        layer: Some(1),
+                        removed_in_layer: Some(2),
+                        config: None,
+                    },
+                ),
+                finding(
+                    setuid,
+                    Severity::Low,
+                    "layer 2 adds setuid files",
+                    Location::layer(2),
+                ),
+            ],
+            suppressed: vec![Suppressed {
+                finding: finding(
+                    setuid,
+                    Severity::Medium,
+                    "/bin/ping is setuid root",
+                    Location::file("/bin/ping", 0),
+                ),
+                reason: "ping needs raw sockets".into(),
+            }],
+            warnings: vec![ScanWarning {
+                location: Some("layer 1".into()),
+                message: "unreadable file /etc/shadow".into(),
+            }],
+        }
+    }
+
+    fn render_to_string(report: &ScanReport, colour: bool) -> String {
+        let mut out = Vec::new();
+        render(report, colour, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn table_groups_by_severity_and_shows_remediation_once() {
+        let text = render_to_string(&sample_report(), false);
+        assert!(
+            text.starts_with(
+                "Image registry.example/app:1.2  platform linux/amd64  digest sha256:"
+            )
+        );
+        assert!(text.contains("3 layers  3.3 MiB compressed / 10.0 MiB uncompressed"));
+        let high = text.find("HIGH (1)").unwrap();
+        let medium = text.find("MEDIUM (2)").unwrap();
+        let low = text.find("LOW (1)").unwrap();
+        assert!(high < medium && medium < low);
+        assert!(text.contains("[HIGH]     root-user (LG002)"));
+        assert!(text.contains("at config.User"));
+        assert!(text.contains("at /usr/bin/su, layer 1"));
+        assert!(text.contains("layer 1, removed in layer 2"));
+        assert!(text.contains("at layer 2"));
+        assert_eq!(
+            text.matches(find("setuid-file").unwrap().meta().remediation)
+                .count(),
+            1
+        );
+        assert_eq!(
+            text.matches(find("root-user").unwrap().meta().remediation)
+                .count(),
+            1
+        );
+        assert!(text.contains(
+            "Summary: 0 critical, 1 high, 2 medium, 1 low, 0 info; 1 suppressed; 1 warning"
+        ));
+        assert!(text.contains("warning: layer 1: unreadable file /etc/shadow"));
+        assert!(
+            !text.contains('\x1b'),
+            "no ANSI codes without colour, and none from the image"
+        );
+        assert!(text.contains("\\u{1b}[2J"));
+    }
+
+    #[test]
+    fn table_colours_only_when_asked() {
+        let text = render_to_string(&sample_report(), true);
+        assert!(text.contains("\x1b[31m[HIGH]"));
+        assert!(text.contains("\x1b[36m1 low"));
+        assert!(text.contains("0 critical, \x1b[31m1 high"));
+        // The attacker-controlled escape is still neutralised when colour is on.
+        assert!(!text.contains("\x1b[2J"));
+    }
+
+    #[test]
+    fn table_says_clearly_when_there_is_nothing_to_report() {
+        let mut report = sample_report();
+        report.findings.clear();
+        report.warnings.clear();
+        let text = render_to_string(&report, false);
+        assert!(text.contains("No findings"));
+        assert!(text.contains(
+            "Summary: 0 critical, 0 high, 0 medium, 0 low, 0 info; 1 suppressed; 0 warnings"
+        ));
+    }
+
+    #[test]
+    fn sizes_are_in_binary_units() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(5 * 1024 * 1024 * 1024), "5.0 GiB");
+    }
 }

@@ -9,15 +9,23 @@ use bytes_reader::ChannelReader;
 use futures_util::StreamExt;
 
 /// Exports `reference` from the daemon `DOCKER_HOST` names (or the default socket) and reads it.
-pub fn open(reference: &ImageRef, name: &str, limits: &Limits, scan: &ScanLayer<'_>) -> Result<Opened> {
-    let daemon_error = |e: bollard::errors::Error| source_error(name, format!("docker daemon: {e}"));
+pub fn open(
+    reference: &ImageRef,
+    name: &str,
+    limits: &Limits,
+    scan: &ScanLayer<'_>,
+) -> Result<Opened> {
+    let daemon_error =
+        |e: bollard::errors::Error| source_error(name, format!("docker daemon: {e}"));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| source_error(name, format!("cannot start the I/O runtime: {e}")))?;
     let docker = bollard::Docker::connect_with_defaults().map_err(daemon_error)?;
     let wanted = reference.to_string();
-    let inspect = runtime.block_on(docker.inspect_image(&wanted)).map_err(daemon_error)?;
+    let inspect = runtime
+        .block_on(docker.inspect_image(&wanted))
+        .map_err(daemon_error)?;
     let (tx, rx) = crossbeam_channel::bounded(16);
     let exporter = {
         let wanted = wanted.clone();

@@ -71,7 +71,10 @@ pub fn resolve(store: &dyn BlobStore, name: &str, limits: &Limits) -> Result<Ima
     {
         return Err(source_error(
             name,
-            format!("config {} does not match its digest (got {config_digest})", entry.config),
+            format!(
+                "config {} does not match its digest (got {config_digest})",
+                entry.config
+            ),
         ));
     }
     let config: ImageConfig = parse_json(&config_bytes, name, &format!("config {}", entry.config))?;
@@ -121,13 +124,27 @@ fn read_oci_manifest(store: &dyn BlobStore, image: &mut Image, limits: &Limits) 
     }
     let bytes = store.read_small(&path, limits.max_json_bytes, &name)?;
     if Digest::of(&bytes) != digest {
-        return Err(source_error(&name, format!("{path} does not match its digest")));
+        return Err(source_error(
+            &name,
+            format!("{path} does not match its digest"),
+        ));
     }
     let manifest: oci_spec::image::ImageManifest = parse_json(&bytes, &name, &path)?;
     // Only trust it if it describes the same config manifest.json named.
-    if manifest.config().digest().to_string() == image.config_digest.as_ref().map(Digest::to_string).unwrap_or_default() {
+    if manifest.config().digest().to_string()
+        == image
+            .config_digest
+            .as_ref()
+            .map(Digest::to_string)
+            .unwrap_or_default()
+    {
         image.manifest_digest = Some(digest);
-        image.annotations = manifest.annotations().clone().unwrap_or_default().into_iter().collect();
+        image.annotations = manifest
+            .annotations()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
     }
     Ok(())
 }
@@ -197,15 +214,23 @@ pub fn stream(
                 }
             })?;
             layers.insert(member, summary);
-        } else if member.ends_with(".json") || member.starts_with("blobs/") || member == "repositories" {
+        } else if member.ends_with(".json")
+            || member.starts_with("blobs/")
+            || member == "repositories"
+        {
             if size > limits.max_json_bytes {
                 return Err(source_error(
                     name,
-                    format!("{member} is larger than max_json_bytes ({} bytes)", limits.max_json_bytes),
+                    format!(
+                        "{member} is larger than max_json_bytes ({} bytes)",
+                        limits.max_json_bytes
+                    ),
                 ));
             }
             let mut buf = Vec::with_capacity(size as usize);
-            entry.read_to_end(&mut buf).map_err(|e| Error::io(&member, e))?;
+            entry
+                .read_to_end(&mut buf)
+                .map_err(|e| Error::io(&member, e))?;
             json.insert(member, buf);
         } else {
             std::io::copy(&mut entry, &mut std::io::sink()).map_err(|e| Error::io(&member, e))?;
@@ -215,13 +240,16 @@ pub fn stream(
     let image = resolve(&store, name, limits)?;
     let mut ordered = Vec::with_capacity(image.layers.len());
     for (i, desc) in image.layers.iter().enumerate() {
-        let summary = layers.get(&desc.location).cloned().ok_or_else(|| Error::Layer {
-            image: name.to_owned(),
-            layer: i,
-            digest: desc.location.clone(),
-            path: None,
-            reason: "manifest.json names a layer the archive does not contain".into(),
-        })?;
+        let summary = layers
+            .get(&desc.location)
+            .cloned()
+            .ok_or_else(|| Error::Layer {
+                image: name.to_owned(),
+                layer: i,
+                digest: desc.location.clone(),
+                path: None,
+                reason: "manifest.json names a layer the archive does not contain".into(),
+            })?;
         ordered.push(summary);
     }
     Ok((image, ordered))

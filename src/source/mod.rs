@@ -128,7 +128,9 @@ impl Platform {
                 architecture: (*arch).into(),
                 variant: Some((*v).into()),
             }),
-            _ => Err(format!("invalid platform {s:?}: expected os/arch[/variant]")),
+            _ => Err(format!(
+                "invalid platform {s:?}: expected os/arch[/variant]"
+            )),
         }
     }
 

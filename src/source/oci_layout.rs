@@ -42,7 +42,8 @@ fn read_verified(
 
 fn is_index(desc: &Descriptor) -> bool {
     matches!(desc.media_type(), MediaType::ImageIndex)
-        || desc.media_type().to_string() == "application/vnd.docker.distribution.manifest.list.v2+json"
+        || desc.media_type().to_string()
+            == "application/vnd.docker.distribution.manifest.list.v2+json"
 }
 
 /// Picks the descriptor for `platform` among an index's manifests, or explains which exist.
@@ -54,7 +55,11 @@ fn choose_platform<'a>(
     // Attestation manifests (buildx provenance) carry an `unknown/unknown` platform.
     let candidates: Vec<&Descriptor> = manifests
         .iter()
-        .filter(|d| d.platform().as_ref().is_none_or(|p| p.os().to_string() != "unknown"))
+        .filter(|d| {
+            d.platform()
+                .as_ref()
+                .is_none_or(|p| p.os().to_string() != "unknown")
+        })
         .collect();
     if let [only] = candidates.as_slice()
         && only.platform().is_none()
@@ -63,7 +68,11 @@ fn choose_platform<'a>(
     }
     if let Some(found) = candidates.iter().find(|d| {
         d.platform().as_ref().is_some_and(|p| {
-            platform.matches(&p.os().to_string(), &p.architecture().to_string(), p.variant().as_deref())
+            platform.matches(
+                &p.os().to_string(),
+                &p.architecture().to_string(),
+                p.variant().as_deref(),
+            )
         })
     }) {
         return Ok(found);
@@ -79,7 +88,11 @@ fn choose_platform<'a>(
     Err(Error::Platform {
         image: image.to_owned(),
         wanted: platform.to_string(),
-        available: if available.is_empty() { "none".into() } else { available.join(", ") },
+        available: if available.is_empty() {
+            "none".into()
+        } else {
+            available.join(", ")
+        },
     })
 }
 
@@ -102,7 +115,8 @@ pub fn resolve(
             .iter()
             .filter(|d| {
                 d.annotations().as_ref().is_some_and(|a| {
-                    a.get(REF_NAME).is_some_and(|r| r == t || r.ends_with(&format!(":{t}")))
+                    a.get(REF_NAME)
+                        .is_some_and(|r| r == t || r.ends_with(&format!(":{t}")))
                 })
             })
             .collect(),
@@ -119,7 +133,11 @@ pub fn resolve(
             format!(
                 "no manifest tagged {:?}; tags present: {}",
                 tag.unwrap_or(""),
-                if tags.is_empty() { "none".into() } else { tags.join(", ") }
+                if tags.is_empty() {
+                    "none".into()
+                } else {
+                    tags.join(", ")
+                }
             ),
         ));
     }
@@ -177,7 +195,12 @@ pub fn resolve(
         manifest_digest: Some(manifest_digest),
         config_digest: Some(config_digest),
         config,
-        annotations: manifest.annotations().clone().unwrap_or_default().into_iter().collect(),
+        annotations: manifest
+            .annotations()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
         layers,
     })
 }

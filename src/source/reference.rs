@@ -31,7 +31,8 @@ impl ImageRef {
         };
         let (rest, digest) = match input.split_once('@') {
             Some((r, d)) => {
-                d.parse::<crate::digest::Digest>().map_err(|e| bad(&e.to_string()))?;
+                d.parse::<crate::digest::Digest>()
+                    .map_err(|e| bad(&e.to_string()))?;
                 (r, Some(d.to_owned()))
             }
             None => (input, None),
@@ -41,7 +42,9 @@ impl ImageRef {
             _ => (rest, None),
         };
         if name.is_empty()
-            || name.chars().any(|c| c.is_whitespace() || c.is_ascii_uppercase())
+            || name
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_ascii_uppercase())
             || name.starts_with('/')
             || name.ends_with('/')
         {
@@ -50,7 +53,9 @@ impl ImageRef {
         if let Some(t) = &tag
             && (t.is_empty()
                 || t.len() > 128
-                || !t.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
+                || !t
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
         {
             return Err(bad("a tag is up to 128 letters, digits, '.', '_' or '-'"));
         }
@@ -172,7 +177,10 @@ mod tests {
     #[test]
     fn references_parse() {
         let r = ImageRef::parse("nginx").unwrap();
-        assert_eq!((r.registry_or_hub(), r.tag.as_deref()), (Some(DOCKER_HUB), None));
+        assert_eq!(
+            (r.registry_or_hub(), r.tag.as_deref()),
+            (Some(DOCKER_HUB), None)
+        );
         let r = ImageRef::parse("localhost:5000/team/app:1.2").unwrap();
         assert_eq!(r.registry.as_deref(), Some("localhost:5000"));
         assert_eq!(r.repository.as_deref(), Some("team/app"));
@@ -187,7 +195,10 @@ mod tests {
 
     #[test]
     fn transports_parse_and_unknown_ones_list_the_forms() {
-        assert_eq!(Source::parse("docker-archive:-").unwrap(), Source::DockerArchive(None));
+        assert_eq!(
+            Source::parse("docker-archive:-").unwrap(),
+            Source::DockerArchive(None)
+        );
         assert_eq!(
             Source::parse("oci:/nonexistent/dir:v1").unwrap(),
             Source::OciLayout("/nonexistent/dir".into(), Some("v1".into()))

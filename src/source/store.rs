@@ -37,10 +37,15 @@ pub trait BlobStore: Send + Sync {
 /// Blob paths come from manifests, which are untrusted: refuse anything that leaves the root.
 fn checked(path: &str, image: &str) -> Result<PathBuf> {
     let p = Path::new(path);
-    if p.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir)) {
+    if p.components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    {
         Ok(p.to_path_buf())
     } else {
-        Err(source_error(image, format!("refusing blob path {path:?} outside the image")))
+        Err(source_error(
+            image,
+            format!("refusing blob path {path:?} outside the image"),
+        ))
     }
 }
 
@@ -54,7 +59,10 @@ impl DirStore {
     /// Opens `root`, which must be a directory.
     pub fn new(root: &Path, image: &str) -> Result<Self> {
         if !root.is_dir() {
-            return Err(source_error(image, format!("{} is not a directory", root.display())));
+            return Err(source_error(
+                image,
+                format!("{} is not a directory", root.display()),
+            ));
         }
         Ok(DirStore {
             root: root.to_path_buf(),
@@ -114,7 +122,8 @@ impl BlobStore for TarStore {
             path: format!("{}:{member}", self.path.display()),
             source: io::Error::new(io::ErrorKind::NotFound, "no such member in the archive"),
         })?;
-        let mut f = File::open(&self.path).map_err(|e| Error::io(self.path.display().to_string(), e))?;
+        let mut f =
+            File::open(&self.path).map_err(|e| Error::io(self.path.display().to_string(), e))?;
         f.seek(SeekFrom::Start(offset))
             .map_err(|e| Error::io(self.path.display().to_string(), e))?;
         Ok(Box::new(f.take(size)))
