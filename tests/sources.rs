@@ -68,6 +68,16 @@ fn docker_25_layout_reads_like_the_legacy_one() {
             s.json["image"]["digest"].is_string(),
             "the OCI manifest digest is reported"
         );
+
+        let mut cmd = layerguard();
+        cmd.pipe_stdin(fixtures().join(format!("{name}.docker25.tar")))
+            .unwrap();
+        let piped = scan_with(cmd, "docker-archive:-", &["--fail-on", "never"]);
+        assert_eq!(piped.code, 0, "{}", piped.stderr);
+        let mut expected = s.json["image"].clone();
+        expected["source"] = Value::String("docker-archive:-".into());
+        assert_eq!(piped.json["image"], expected);
+        assert_eq!(piped.json["findings"], s.json["findings"]);
     }
 }
 
