@@ -7,6 +7,7 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::event::{FileEvent, FileMeta, Interest};
 use crate::finding::{Finding, Findings};
+use crate::inventory::{CATALOGERS, Inventory, LayerInventory};
 use crate::layer::decompress::Compression;
 use crate::layer::{self, LayerSink, LayerSummary, WalkError};
 use crate::overlay::FileIndex;
@@ -45,25 +46,55 @@ impl Default for ScanOptions {
     }
 }
 
-/// Routes file events to the rules that asked for them and collects file-level findings.
-struct RuleSink {
+/// Routes file events to the rules and catalogers that asked for them, collecting file-level
+/// findings and the layer's inventory.
+struct ScanSink {
     rules: &'static [&'static dyn Rule],
     findings: Findings,
+    inventory: LayerInventory,
+    warnings: Vec<String>,
+    max_database_bytes: u64,
 }
 
-impl LayerSink for RuleSink {
+impl LayerSink for ScanSink {
     fn interest(&self, meta: &FileMeta) -> Interest {
-        self.rules
+        let rules = self
+            .rules
             .iter()
             .map(|r| r.wants(meta))
             .max()
-            .unwrap_or(Interest::None)
+            .unwrap_or(Interest::None);
+        if self.is_database(meta) {
+            rules.max(Interest::Content)
+        } else {
+            rules
+        }
+    }
+
+    fn is_database(&self, meta: &FileMeta) -> bool {
+        CATALOGERS.iter().any(|c| c.wants(meta))
     }
 
     fn file(&mut self, event: &FileEvent<'_>, _: Interest) {
         for rule in self.rules {
             if rule.wants(event.meta) > Interest::None {
                 rule.check_file(event, &mut self.findings);
+            }
+        }
+        for cataloger in CATALOGERS.iter().filter(|c| c.wants(event.meta)) {
+            let path = &event.meta.path;
+            // A half-read database would list a plausible but wrong set of packages.
+            if event.truncated {
+                self.warnings.push(format!(
+                    "{path}: {} bytes, over max_database_bytes ({}); its packages are not listed",
+                    event.meta.size, self.max_database_bytes
+                ));
+                continue;
+            }
+            let content = event.content.unwrap_or_default();
+            if let Err(e) = cataloger.catalog(path, content, &mut self.inventory) {
+                self.warnings
+                    .push(format!("{path}: {} cataloger: {e}", cataloger.name()));
             }
         }
     }
@@ -76,12 +107,18 @@ pub fn scan_layer(
     declared: Option<Compression>,
     options: &ScanOptions,
 ) -> Result<LayerSummary, WalkError> {
-    let mut sink = RuleSink {
+    let limits = &options.settings.limits;
+    let mut sink = ScanSink {
         rules: options.rules,
         findings: Findings::default(),
+        inventory: LayerInventory::default(),
+        warnings: Vec::new(),
+        max_database_bytes: limits.max_database_bytes.max(limits.max_file_bytes),
     };
-    let mut summary = layer::walk(blob, declared, &options.settings.limits, &mut sink)?;
+    let mut summary = layer::walk(blob, declared, limits, &mut sink)?;
     summary.findings = sink.findings.into_vec();
+    summary.inventory = sink.inventory;
+    summary.warnings.extend(sink.warnings);
     Ok(summary)
 }
 
@@ -239,6 +276,7 @@ pub fn scan(source: &Source, name: &str, options: &ScanOptions) -> Result<ScanRe
 /// summaries from any origin (a cache, another process) can be assessed the same way.
 pub fn assess(image: &Image, layers: &[LayerSummary], options: &ScanOptions) -> ScanReport {
     let files = FileIndex::build(layers);
+    let inventory = Inventory::assemble(layers, &files);
     let mut findings: Vec<Finding> = Vec::new();
     let mut warnings: Vec<ScanWarning> = Vec::new();
     for (i, layer) in layers.iter().enumerate() {
@@ -340,6 +378,7 @@ pub fn assess(image: &Image, layers: &[LayerSummary], options: &ScanOptions) -> 
             files: files.len(),
         },
         findings: kept,
+        inventory,
         suppressed,
         warnings,
     }

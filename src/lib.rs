@@ -10,10 +10,11 @@
 //!          LayerSummary[] ─► verify digests ─► FileIndex (whiteouts applied)
 //!                    ▼
 //!          ImageFacts ─► rules' image checks ─► ignores ─► ScanReport ─► report::render
+//!          LayerInventory[] ─► live databases, os-release ─► Inventory (purls) ──┘
 //! ```
 //!
 //! Data flows one way. Layers are read once, never extracted to disk; only metadata and the
-//! contents of files a rule asked for are held in memory.
+//! contents of files a rule or cataloger asked for are held in memory.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -26,6 +27,7 @@ pub mod error;
 pub mod event;
 pub mod finding;
 pub mod image_config;
+pub mod inventory;
 pub mod layer;
 pub mod limits;
 pub mod overlay;

@@ -13,6 +13,10 @@ pub struct Limits {
     pub max_file_bytes: u64,
     /// Most bytes kept per retained file such as `/etc/passwd` (default 4 MiB).
     pub max_retained_bytes: u64,
+    /// Most bytes of one package database (dpkg `status`, apk `installed`) read into memory
+    /// (default 32 MiB). Real databases reach a few MiB, well over `max_file_bytes`; a larger one
+    /// is left out of the inventory with a warning rather than parsed half-read.
+    pub max_database_bytes: u64,
     /// Most uncompressed bytes in one layer (default 64 GiB).
     pub max_layer_bytes: u64,
     /// Most tar entries in one layer (default 2,000,000).
@@ -31,6 +35,7 @@ impl Default for Limits {
         Limits {
             max_file_bytes: 1 << 20,
             max_retained_bytes: 4 << 20,
+            max_database_bytes: 32 << 20,
             max_layer_bytes: 64 << 30,
             max_entries: 2_000_000,
             max_ratio: 200,

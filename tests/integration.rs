@@ -5,6 +5,7 @@ mod support;
 
 mod cli;
 mod hostile;
+mod inventory;
 mod reports;
 mod rules;
 mod sources;

@@ -17,6 +17,7 @@ pub mod tar_walk;
 use crate::digest::{Digest, DigestReader};
 use crate::event::{FileEvent, FileMeta, Interest};
 use crate::finding::Finding;
+use crate::inventory::LayerInventory;
 use crate::limits::Limits;
 use decompress::Compression;
 use serde::Serialize;
@@ -57,6 +58,8 @@ pub struct LayerSummary {
     pub retained: BTreeMap<String, Vec<u8>>,
     /// Non-fatal problems found while reading this layer.
     pub warnings: Vec<String>,
+    /// What the catalogers found in this layer, before the merge decides what is still live.
+    pub inventory: LayerInventory,
 }
 
 /// The consumer the walker pushes files into.
@@ -65,6 +68,11 @@ pub trait LayerSink {
     fn interest(&self, meta: &FileMeta) -> Interest;
     /// Called for every file whose interest is above `None`.
     fn file(&mut self, event: &FileEvent<'_>, interest: Interest);
+    /// True for package databases, which are read up to [`Limits::max_database_bytes`] instead
+    /// of [`Limits::max_file_bytes`]. Only asked when the interest is `Content` or above.
+    fn is_database(&self, _meta: &FileMeta) -> bool {
+        false
+    }
 }
 
 /// Why a layer could not be read. The engine adds the image name and layer index.
@@ -263,7 +271,11 @@ fn walk_tar(
                 let interest = sink.interest(&meta);
                 if interest >= Interest::Content && meta.size > 0 {
                     content.clear();
-                    let cap = limits.max_file_bytes;
+                    let cap = if sink.is_database(&meta) {
+                        limits.max_database_bytes.max(limits.max_file_bytes)
+                    } else {
+                        limits.max_file_bytes
+                    };
                     (&mut entry)
                         .take(cap)
                         .read_to_end(&mut content)

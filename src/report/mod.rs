@@ -7,6 +7,7 @@ mod table;
 
 use crate::digest::Digest;
 use crate::finding::Finding;
+use crate::inventory::Inventory;
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -40,6 +41,8 @@ pub struct ScanReport {
     pub image: ImageSummary,
     /// Findings that remain after ignores, most severe first.
     pub findings: Vec<Finding>,
+    /// What is installed in the final filesystem: distribution and packages.
+    pub inventory: Inventory,
     /// Findings an ignore entry suppressed, with its reason.
     pub suppressed: Vec<Suppressed>,
     /// Non-fatal problems: unreadable files, expired ignores.

@@ -232,6 +232,7 @@ pub(super) mod tests {
                 },
                 files: 42,
             },
+            inventory: Default::default(),
             findings: vec![
                 finding(
                     root,
