@@ -383,3 +383,76 @@ pub fn assess(image: &Image, layers: &[LayerSummary], options: &ScanOptions) -> 
         warnings,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::Limits;
+
+    fn layer(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            b.append_data(&mut h, path, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    const STATUS: &[u8] = b"Package: a\nStatus: install ok installed\nVersion: 1\n";
+
+    #[test]
+    fn databases_are_read_past_max_file_bytes_but_not_past_max_database_bytes() {
+        let mut options = ScanOptions::default();
+        options.settings.limits = Limits {
+            max_file_bytes: 8,
+            max_database_bytes: 64,
+            ..Limits::default()
+        };
+        let tar = layer(&[("var/lib/dpkg/status", STATUS)]);
+        let s = scan_layer(&mut &tar[..], None, &options).unwrap();
+        assert_eq!(s.inventory.databases["/var/lib/dpkg/status"].len(), 1);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+
+        let big = [STATUS, &[b'\n'; 64][..]].concat();
+        let tar = layer(&[("var/lib/dpkg/status", &big)]);
+        let s = scan_layer(&mut &tar[..], None, &options).unwrap();
+        assert!(s.inventory.databases.is_empty());
+        assert!(
+            s.warnings[0].contains("max_database_bytes"),
+            "{:?}",
+            s.warnings
+        );
+    }
+
+    #[test]
+    fn only_databases_live_in_the_final_filesystem_count() {
+        let options = ScanOptions::default();
+        let layers: Vec<LayerSummary> = [
+            layer(&[
+                ("var/lib/dpkg/status", STATUS),
+                ("var/lib/dpkg/status.d/gone", b"Package: gone\nVersion: 1\n"),
+                ("etc/os-release", b"ID=debian\nVERSION_ID=12\n"),
+            ]),
+            layer(&[
+                (
+                    "var/lib/dpkg/status",
+                    b"Package: b\nStatus: install ok installed\nVersion: 2+x\nArchitecture: amd64\n",
+                ),
+                ("var/lib/dpkg/status.d/.wh.gone", b""),
+            ]),
+        ]
+        .iter()
+        .map(|t| scan_layer(&mut &t[..], None, &options).unwrap())
+        .collect();
+        let files = FileIndex::build(&layers);
+        let inv = Inventory::assemble(&layers, &files);
+        assert_eq!(inv.os.as_ref().unwrap().id, "debian");
+        assert_eq!(inv.packages.len(), 1, "{:?}", inv.packages);
+        let p = &inv.packages[0];
+        assert_eq!(p.record.name, "b");
+        assert_eq!(p.purl, "pkg:deb/debian/b@2%2Bx?arch=amd64&distro=debian-12");
+        assert_eq!(p.locations[0].layer, 1);
+    }
+}

@@ -1,0 +1,317 @@
+//! Stage 3b: what is in the image.
+//!
+//! Catalogers see files during the same single pass the rules use. Each layer's findings are
+//! recorded in its [`LayerInventory`], keyed by the database path, so a layer summary stays
+//! self-contained and cacheable. Only at merge ([`Inventory::assemble`]) is it known which
+//! databases the final filesystem still holds and which distribution the image is, so that is
+//! where package URLs are built.
+
+mod apk;
+mod dpkg;
+mod os_release;
+
+use crate::event::{FileKind, FileMeta};
+use crate::layer::LayerSummary;
+use crate::overlay::FileIndex;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub use os_release::OsRelease;
+
+/// Reads one kind of file (a package database, `os-release`) into a [`LayerInventory`].
+pub trait Cataloger: Send + Sync {
+    /// A short name used in warnings.
+    fn name(&self) -> &'static str;
+
+    /// True for the files this cataloger reads. Called for every file of every layer, so it must
+    /// be a cheap path test.
+    fn wants(&self, file: &FileMeta) -> bool;
+
+    /// Parses one file. What could be parsed is recorded even when an `Err` is returned; the
+    /// error becomes a warning in the report.
+    fn catalog(&self, path: &str, content: &[u8], out: &mut LayerInventory) -> Result<(), String>;
+}
+
+/// Every cataloger.
+pub static CATALOGERS: &[&dyn Cataloger] = &[
+    &os_release::OsReleaseCataloger,
+    &dpkg::DpkgCataloger,
+    &apk::ApkCataloger,
+];
+
+/// Catalogers read contents, which links and directories do not have.
+fn is_file(file: &FileMeta) -> bool {
+    file.kind == FileKind::Regular
+}
+
+/// The package ecosystem a package belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PackageKind {
+    /// A Debian package from the dpkg database.
+    Deb,
+    /// An Alpine package from the apk database.
+    Apk,
+}
+
+impl PackageKind {
+    /// The purl type, also the fallback purl namespace's source.
+    fn purl_type(self) -> &'static str {
+        match self {
+            PackageKind::Deb => "deb",
+            PackageKind::Apk => "apk",
+        }
+    }
+
+    /// The purl namespace used when the image has no readable `os-release`.
+    fn default_namespace(self) -> &'static str {
+        match self {
+            PackageKind::Deb => "debian",
+            PackageKind::Apk => "alpine",
+        }
+    }
+}
+
+/// A package as one database records it, before the merge places it in the image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackageRecord {
+    /// Package name.
+    pub name: String,
+    /// Version exactly as the database spells it (epoch included).
+    pub version: String,
+    /// Ecosystem.
+    #[serde(rename = "type")]
+    pub kind: PackageKind,
+    /// Architecture (`amd64`, `x86_64`, `all`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// The source package it was built from, when it differs or is recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Licence expressions the database records (none for dpkg, whose status file has none).
+    pub licenses: Vec<String>,
+    /// Files the database says the package owns. A count, not the list, to keep reports small.
+    pub files: usize,
+}
+
+/// What the catalogers found in one layer.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LayerInventory {
+    /// Parsed `os-release` files, keyed by path.
+    pub os_release: BTreeMap<String, OsRelease>,
+    /// Packages of each package database file, keyed by the database's path.
+    pub databases: BTreeMap<String, Vec<PackageRecord>>,
+}
+
+/// Where a component was found.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PackageLocation {
+    /// The database file that lists it.
+    pub path: String,
+    /// The 0-based layer that provided that file.
+    pub layer: usize,
+}
+
+/// A package installed in the final filesystem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Package {
+    /// What the database says.
+    #[serde(flatten)]
+    pub record: PackageRecord,
+    /// Package URL (`pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64&distro=debian-12`).
+    pub purl: String,
+    /// Every live database that lists it.
+    pub locations: Vec<PackageLocation>,
+}
+
+/// What is in the image.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Inventory {
+    /// The distribution, from `/etc/os-release` or `/usr/lib/os-release`.
+    pub os: Option<OsRelease>,
+    /// Installed packages sorted by name, version and purl.
+    pub packages: Vec<Package>,
+    /// Executables and libraries; reserved for the ELF catalogers, always empty for now.
+    pub binaries: Vec<serde_json::Value>,
+}
+
+impl Inventory {
+    /// Merges per-layer inventories, keeping only databases that are live in the final
+    /// filesystem in the layer that provided them: a database a later layer replaced or deleted
+    /// describes packages that are no longer installed.
+    pub fn assemble(layers: &[LayerSummary], files: &FileIndex<'_>) -> Inventory {
+        let live_in = |path: &str, layer: usize| files.get(path).map(|f| f.layer) == Some(layer);
+        // `/etc/os-release` wins; on Debian it is a symlink, which has no parsed entry, so the
+        // lookup falls through to the file it points at.
+        let os = ["/etc/os-release", "/usr/lib/os-release"]
+            .iter()
+            .find_map(|path| {
+                let live = files.get(path)?;
+                layers.get(live.layer)?.inventory.os_release.get(*path)
+            })
+            .cloned();
+        let mut by_purl: BTreeMap<String, Package> = BTreeMap::new();
+        for (i, layer) in layers.iter().enumerate() {
+            for (path, records) in &layer.inventory.databases {
+                if !live_in(path, i) {
+                    continue;
+                }
+                for record in records {
+                    let purl = purl(record, os.as_ref());
+                    let location = PackageLocation {
+                        path: path.clone(),
+                        layer: i,
+                    };
+                    by_purl
+                        .entry(purl.clone())
+                        .or_insert_with(|| Package {
+                            record: record.clone(),
+                            purl,
+                            locations: Vec::new(),
+                        })
+                        .locations
+                        .push(location);
+                }
+            }
+        }
+        let mut packages: Vec<Package> = by_purl.into_values().collect();
+        for p in &mut packages {
+            p.locations.sort();
+            p.locations.dedup();
+        }
+        packages.sort_by(|a, b| {
+            (&a.record.name, &a.record.version, &a.purl).cmp(&(
+                &b.record.name,
+                &b.record.version,
+                &b.purl,
+            ))
+        });
+        Inventory {
+            os,
+            packages,
+            binaries: Vec::new(),
+        }
+    }
+}
+
+/// Builds a package URL per the purl spec: `pkg:type/namespace/name@version?qualifiers`, with
+/// qualifiers sorted by key.
+fn purl(record: &PackageRecord, os: Option<&OsRelease>) -> String {
+    let namespace = os
+        .map(|o| o.id.as_str())
+        .filter(|id| !id.is_empty())
+        .unwrap_or(record.kind.default_namespace());
+    let mut out = format!(
+        "pkg:{}/{}/{}@{}",
+        record.kind.purl_type(),
+        encode(namespace),
+        encode(&record.name),
+        encode(&record.version)
+    );
+    let mut qualifiers = Vec::new();
+    if let Some(arch) = &record.arch {
+        qualifiers.push(format!("arch={}", encode(arch)));
+    }
+    if let Some(os) = os
+        && !os.id.is_empty()
+    {
+        let distro = match &os.version_id {
+            Some(v) => format!("{}-{v}", os.id),
+            None => os.id.clone(),
+        };
+        qualifiers.push(format!("distro={}", encode(&distro)));
+    }
+    if !qualifiers.is_empty() {
+        out.push('?');
+        out.push_str(&qualifiers.join("&"));
+    }
+    out
+}
+
+/// Percent-encodes everything but the purl spec's unreserved characters, so `:` in an epoch and
+/// `+` in a version cannot be misread as separators (`1:2.3+b1` → `1%3A2.3%2Bb1`).
+fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Splits a control-file style text (dpkg status, `os-release` aside) into blank-line separated
+/// paragraphs of lines.
+fn paragraphs(text: &str) -> impl Iterator<Item = Vec<&str>> {
+    let mut lines = text.lines().peekable();
+    std::iter::from_fn(move || {
+        while lines.peek().is_some_and(|l| l.trim().is_empty()) {
+            lines.next();
+        }
+        let mut para = Vec::new();
+        while let Some(l) = lines.next_if(|l| !l.trim().is_empty()) {
+            para.push(l);
+        }
+        (!para.is_empty()).then_some(para)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(name: &str, version: &str, kind: PackageKind, arch: &str) -> PackageRecord {
+        PackageRecord {
+            name: name.into(),
+            version: version.into(),
+            kind,
+            arch: Some(arch.into()),
+            source: None,
+            licenses: Vec::new(),
+            files: 0,
+        }
+    }
+
+    #[test]
+    fn purls_follow_the_spec_examples() {
+        let debian = OsRelease {
+            id: "debian".into(),
+            version_id: Some("12".into()),
+            pretty_name: None,
+        };
+        let alpine = OsRelease {
+            id: "alpine".into(),
+            version_id: Some("3.19".into()),
+            pretty_name: None,
+        };
+        assert_eq!(
+            purl(
+                &record("openssl", "3.0.11-1~deb12u2", PackageKind::Deb, "amd64"),
+                Some(&debian)
+            ),
+            "pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64&distro=debian-12"
+        );
+        assert_eq!(
+            purl(
+                &record("musl", "1.2.4-r2", PackageKind::Apk, "x86_64"),
+                Some(&alpine)
+            ),
+            "pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.19"
+        );
+        assert_eq!(
+            purl(
+                &record("libc6", "1:2.36+b1", PackageKind::Deb, "amd64"),
+                None
+            ),
+            "pkg:deb/debian/libc6@1%3A2.36%2Bb1?arch=amd64"
+        );
+    }
+
+    #[test]
+    fn paragraphs_skip_runs_of_blank_lines() {
+        let p: Vec<_> = paragraphs("\n\na: 1\nb: 2\n\n \n\nc: 3").collect();
+        assert_eq!(p, vec![vec!["a: 1", "b: 2"], vec!["c: 3"]]);
+    }
+}
