@@ -7,7 +7,7 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::event::{FileEvent, FileMeta, Interest};
 use crate::finding::{Finding, Findings};
-use crate::inventory::{CATALOGERS, Inventory, LayerInventory};
+use crate::inventory::{CATALOGERS, CatalogError, Inventory, LayerInventory};
 use crate::layer::decompress::Compression;
 use crate::layer::{self, LayerSink, LayerSummary, WalkError};
 use crate::overlay::FileIndex;
@@ -73,6 +73,28 @@ impl LayerSink for ScanSink {
 
     fn is_database(&self, meta: &FileMeta) -> bool {
         CATALOGERS.iter().any(|c| c.wants(meta))
+    }
+
+    fn wants_stream(&self, meta: &FileMeta) -> bool {
+        CATALOGERS.iter().any(|c| c.streams(meta))
+    }
+
+    fn stream(&mut self, meta: &FileMeta, reader: &mut dyn Read) -> std::io::Result<()> {
+        let Some(cataloger) = CATALOGERS.iter().find(|c| c.streams(meta)) else {
+            return Ok(());
+        };
+        match cataloger.catalog_stream(meta, reader, &mut self.inventory) {
+            Ok(()) => Ok(()),
+            Err(CatalogError::Read(e)) => Err(e),
+            Err(CatalogError::Parse(e)) => {
+                self.warnings.push(format!(
+                    "{}: {} cataloger: {e}",
+                    meta.path,
+                    cataloger.name()
+                ));
+                Ok(())
+            }
+        }
     }
 
     fn file(&mut self, event: &FileEvent<'_>, _: Interest) {

@@ -7,6 +7,7 @@
 //! where package URLs are built.
 
 mod apk;
+pub mod binary;
 mod dpkg;
 mod os_release;
 
@@ -16,6 +17,7 @@ use crate::overlay::FileIndex;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+pub use binary::Binary;
 pub use os_release::OsRelease;
 
 /// Reads one kind of file (a package database, `os-release`) into a [`LayerInventory`].
@@ -30,6 +32,38 @@ pub trait Cataloger: Send + Sync {
     /// Parses one file. What could be parsed is recorded even when an `Err` is returned; the
     /// error becomes a warning in the report.
     fn catalog(&self, path: &str, content: &[u8], out: &mut LayerInventory) -> Result<(), String>;
+
+    /// True for files this cataloger reads as a stream instead of as a content slice (binaries
+    /// and archives of any size). A cheap test, like [`Cataloger::wants`]. One streaming
+    /// cataloger reads a given file: the first in [`CATALOGERS`] that claims it.
+    fn streams(&self, _file: &FileMeta) -> bool {
+        false
+    }
+
+    /// Reads a claimed file from `reader`, keeping only what it needs.
+    fn catalog_stream(
+        &self,
+        _file: &FileMeta,
+        _reader: &mut dyn std::io::Read,
+        _out: &mut LayerInventory,
+    ) -> Result<(), CatalogError> {
+        Ok(())
+    }
+}
+
+/// Why a streaming cataloger stopped.
+#[derive(Debug)]
+pub enum CatalogError {
+    /// The layer stream itself failed: the scan cannot be trusted and aborts.
+    Read(std::io::Error),
+    /// The file is not what the cataloger expected: a warning in the report.
+    Parse(String),
+}
+
+impl From<std::io::Error> for CatalogError {
+    fn from(e: std::io::Error) -> Self {
+        CatalogError::Read(e)
+    }
 }
 
 /// Every cataloger.
@@ -101,6 +135,8 @@ pub struct LayerInventory {
     pub os_release: BTreeMap<String, OsRelease>,
     /// Packages of each package database file, keyed by the database's path.
     pub databases: BTreeMap<String, Vec<PackageRecord>>,
+    /// Binaries, keyed by path (path and layer are filled in at merge).
+    pub binaries: BTreeMap<String, Binary>,
 }
 
 /// Where a component was found.
@@ -131,8 +167,8 @@ pub struct Inventory {
     pub os: Option<OsRelease>,
     /// Installed packages sorted by name, version and purl.
     pub packages: Vec<Package>,
-    /// Executables and libraries; reserved for the ELF catalogers, always empty for now.
-    pub binaries: Vec<serde_json::Value>,
+    /// ELF executables and libraries in the final filesystem, sorted by path.
+    pub binaries: Vec<Binary>,
 }
 
 impl Inventory {
@@ -186,10 +222,23 @@ impl Inventory {
                 &b.purl,
             ))
         });
+        let mut binaries = Vec::new();
+        for (i, layer) in layers.iter().enumerate() {
+            for (path, binary) in &layer.inventory.binaries {
+                if live_in(path, i) {
+                    binaries.push(Binary {
+                        path: path.clone(),
+                        layer: i,
+                        ..binary.clone()
+                    });
+                }
+            }
+        }
+        binaries.sort_by(|a, b| a.path.cmp(&b.path));
         Inventory {
             os,
             packages,
-            binaries: Vec::new(),
+            binaries,
         }
     }
 }

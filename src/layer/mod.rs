@@ -73,6 +73,17 @@ pub trait LayerSink {
     fn is_database(&self, _meta: &FileMeta) -> bool {
         false
     }
+    /// True when the sink wants to read this file itself, as a stream (binaries, archives): it
+    /// keeps only the regions it needs, so a file of any size costs bounded memory.
+    fn wants_stream(&self, _meta: &FileMeta) -> bool {
+        false
+    }
+    /// Reads a file the sink asked to stream. `reader` yields the whole file, from its first
+    /// byte, even when part of it was already read for [`LayerSink::file`]; whatever the sink
+    /// leaves unread is skipped. Only read errors may be returned: they abort the layer.
+    fn stream(&mut self, _meta: &FileMeta, _reader: &mut dyn Read) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Why a layer could not be read. The engine adds the image name and layer index.
@@ -269,6 +280,7 @@ fn walk_tar(
             EntryKind::File(meta) => {
                 summary.content_size += meta.size;
                 let interest = sink.interest(&meta);
+                let mut prefix_len = 0;
                 if interest >= Interest::Content && meta.size > 0 {
                     content.clear();
                     let cap = if sink.is_database(&meta) {
@@ -286,6 +298,7 @@ fn walk_tar(
                         truncated: meta.size > cap,
                     };
                     sink.file(&event, interest);
+                    prefix_len = content.len();
                     if interest == Interest::Retain {
                         let keep = (limits.max_retained_bytes as usize).min(content.len());
                         summary
@@ -299,6 +312,13 @@ fn walk_tar(
                         truncated: false,
                     };
                     sink.file(&event, interest);
+                }
+                if meta.size > 0 && sink.wants_stream(&meta) {
+                    // The bytes already read for `file` are replayed first, so the streaming
+                    // consumer sees the file from its start without a second read of the layer.
+                    let mut whole = (&content[..prefix_len]).chain(&mut entry);
+                    sink.stream(&meta, &mut whole)
+                        .map_err(|e| WalkError::io(Some(&meta.path), e))?;
                 }
                 summary.files.push(meta);
             }

@@ -1,0 +1,130 @@
+//! What the binary catalogers record about one executable or shared library. Our own types, not
+//! goblin's, so reports and SBOMs do not change shape when the parser does.
+
+use serde::Serialize;
+
+/// One ELF file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Binary {
+    /// Absolute path in the image (filled in at merge).
+    pub path: String,
+    /// 0-based layer that provided the live version (filled in at merge).
+    pub layer: usize,
+    /// `exec`, `dyn` (shared object or PIE), `rel`, `core`.
+    pub elf_type: String,
+    /// Machine, like `x86_64`, `aarch64`.
+    pub machine: String,
+    /// `PT_INTERP`, like `/lib64/ld-linux-x86-64.so.2`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interpreter: Option<String>,
+    /// `DT_NEEDED` entries in order.
+    pub needed: Vec<String>,
+    /// `DT_SONAME`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soname: Option<String>,
+    /// `DT_RPATH` entries.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rpath: Vec<String>,
+    /// `DT_RUNPATH` entries.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub runpath: Vec<String>,
+    /// True when there is no `PT_DYNAMIC` (statically linked).
+    #[serde(rename = "static")]
+    pub is_static: bool,
+    /// True when there is no `.symtab`.
+    pub stripped: bool,
+    /// Exploit mitigations the binary was built with.
+    pub hardening: Hardening,
+    /// Go build information, for Go binaries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub go: Option<GoBuildInfo>,
+    /// Rust crates, for Rust binaries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rust: Option<RustDeps>,
+    /// The package that owns the file, when a package database lists it (filled in at merge).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+}
+
+/// RELRO level.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relro {
+    /// No `PT_GNU_RELRO`.
+    #[default]
+    None,
+    /// `PT_GNU_RELRO` without immediate binding.
+    Partial,
+    /// `PT_GNU_RELRO` with `BIND_NOW`.
+    Full,
+}
+
+/// Exploit mitigations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Hardening {
+    /// Position-independent executable (or a shared object).
+    pub pie: bool,
+    /// Read-only relocations.
+    pub relro: Relro,
+    /// Non-executable stack (`PT_GNU_STACK` without `PF_X`).
+    pub nx: bool,
+    /// Stack protector (`__stack_chk_fail` imported or defined).
+    pub canary: bool,
+    /// `_FORTIFY_SOURCE` (`__*_chk` functions imported).
+    pub fortify: bool,
+}
+
+/// A Go module.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GoModule {
+    /// Module path.
+    pub path: String,
+    /// Version, like `v1.2.3` or `(devel)`.
+    pub version: String,
+    /// `h1:` checksum, when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sum: Option<String>,
+    /// The replacement module, when `=>` replaced it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replace: Option<Box<GoModule>>,
+}
+
+/// Go build information.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GoBuildInfo {
+    /// Toolchain, like `go1.22.1`.
+    pub go_version: String,
+    /// The main module.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub main: Option<GoModule>,
+    /// Dependency modules.
+    pub deps: Vec<GoModule>,
+}
+
+/// Where a Rust binary's crate list came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RustSource {
+    /// The `.dep-v0` section `cargo auditable` embeds: exact.
+    CargoAuditable,
+    /// Registry paths left in panic messages: inferred, possibly incomplete.
+    PanicPaths,
+}
+
+/// A Rust crate.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct RustCrate {
+    /// Crate name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+}
+
+/// The crates of a Rust binary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RustDeps {
+    /// How they were found.
+    pub source: RustSource,
+    /// Crates, sorted.
+    pub crates: Vec<RustCrate>,
+}
