@@ -67,6 +67,7 @@ fn parse_record(lines: &[&str]) -> Option<PackageRecord> {
         source: some(origin),
         licenses: some(license).into_iter().collect(),
         files,
+        namespace: None,
     })
 }
 

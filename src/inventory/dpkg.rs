@@ -100,6 +100,7 @@ fn parse_paragraph(lines: &[&str], status_required: bool) -> Result<Option<Packa
             .map(str::to_owned),
         licenses: Vec::new(),
         files: 0,
+        namespace: None,
     }))
 }
 

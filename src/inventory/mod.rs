@@ -86,22 +86,57 @@ pub enum PackageKind {
     Deb,
     /// An Alpine package from the apk database.
     Apk,
+    /// An RPM package from the rpm database.
+    Rpm,
+    /// A Go module from a binary's build information.
+    Golang,
+    /// A Rust crate from a binary.
+    Cargo,
+    /// A Node.js package from `node_modules`.
+    Npm,
+    /// A Python distribution from `*.dist-info` or `*.egg-info`.
+    Pypi,
+    /// A Java artifact from a jar's Maven metadata.
+    Maven,
+    /// A Ruby gem from its gemspec.
+    Gem,
+    /// A PHP package from Composer's `installed.json`.
+    Composer,
+    /// A well-known binary that no package database owns, identified by a version classifier.
+    Binary,
 }
 
 impl PackageKind {
-    /// The purl type, also the fallback purl namespace's source.
-    fn purl_type(self) -> &'static str {
+    /// The purl type.
+    pub fn purl_type(self) -> &'static str {
         match self {
             PackageKind::Deb => "deb",
             PackageKind::Apk => "apk",
+            PackageKind::Rpm => "rpm",
+            PackageKind::Golang => "golang",
+            PackageKind::Cargo => "cargo",
+            PackageKind::Npm => "npm",
+            PackageKind::Pypi => "pypi",
+            PackageKind::Maven => "maven",
+            PackageKind::Gem => "gem",
+            PackageKind::Composer => "composer",
+            PackageKind::Binary => "generic",
         }
     }
 
-    /// The purl namespace used when the image has no readable `os-release`.
-    fn default_namespace(self) -> &'static str {
+    /// True for distribution packages, whose purl namespace and `distro` qualifier come from
+    /// the image's `os-release`.
+    pub fn is_os(self) -> bool {
+        matches!(self, PackageKind::Deb | PackageKind::Apk | PackageKind::Rpm)
+    }
+
+    /// The purl namespace used for OS packages when the image has no readable `os-release`.
+    fn default_namespace(self) -> Option<&'static str> {
         match self {
-            PackageKind::Deb => "debian",
-            PackageKind::Apk => "alpine",
+            PackageKind::Deb => Some("debian"),
+            PackageKind::Apk => Some("alpine"),
+            PackageKind::Rpm => Some("redhat"),
+            _ => None,
         }
     }
 }
@@ -126,6 +161,10 @@ pub struct PackageRecord {
     pub licenses: Vec<String>,
     /// Files the database says the package owns. A count, not the list, to keep reports small.
     pub files: usize,
+    /// The purl namespace for language packages: Maven group, npm `@scope`, Go module path
+    /// prefix, Composer vendor. OS packages take theirs from `os-release` at merge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 /// What the catalogers found in one layer.
@@ -245,25 +284,30 @@ impl Inventory {
 
 /// Builds a package URL per the purl spec: `pkg:type/namespace/name@version?qualifiers`, with
 /// qualifiers sorted by key.
-fn purl(record: &PackageRecord, os: Option<&OsRelease>) -> String {
-    let namespace = os
-        .map(|o| o.id.as_str())
-        .filter(|id| !id.is_empty())
-        .unwrap_or(record.kind.default_namespace());
-    let mut out = format!(
-        "pkg:{}/{}/{}@{}",
-        record.kind.purl_type(),
-        encode(namespace),
-        encode(&record.name),
-        encode(&record.version)
-    );
+pub fn purl(record: &PackageRecord, os: Option<&OsRelease>) -> String {
+    let os = os.filter(|o| record.kind.is_os() && !o.id.is_empty());
+    let namespace = match os {
+        Some(o) => Some(o.id.clone()),
+        None => record
+            .namespace
+            .clone()
+            .or_else(|| record.kind.default_namespace().map(str::to_owned)),
+    };
+    let mut out = format!("pkg:{}/", record.kind.purl_type());
+    if let Some(ns) = namespace.filter(|n| !n.is_empty()) {
+        // Namespace segments are encoded one by one: a Go module path keeps its slashes.
+        let segments: Vec<String> = ns.split('/').map(encode).collect();
+        out.push_str(&segments.join("/"));
+        out.push('/');
+    }
+    out.push_str(&encode(&record.name));
+    out.push('@');
+    out.push_str(&encode(&record.version));
     let mut qualifiers = Vec::new();
     if let Some(arch) = &record.arch {
         qualifiers.push(format!("arch={}", encode(arch)));
     }
-    if let Some(os) = os
-        && !os.id.is_empty()
-    {
+    if let Some(os) = os {
         let distro = match &os.version_id {
             Some(v) => format!("{}-{v}", os.id),
             None => os.id.clone(),
@@ -320,7 +364,25 @@ mod tests {
             source: None,
             licenses: Vec::new(),
             files: 0,
+            namespace: None,
         }
+    }
+
+    #[test]
+    fn language_purls_keep_namespaces_and_drop_distro() {
+        let debian = OsRelease {
+            id: "debian".into(),
+            version_id: Some("12".into()),
+            pretty_name: None,
+        };
+        let mut go = record("x", "v0.1.0", PackageKind::Golang, "amd64");
+        go.arch = None;
+        go.namespace = Some("golang.org/x".into());
+        assert_eq!(purl(&go, Some(&debian)), "pkg:golang/golang.org/x/x@v0.1.0");
+        let mut npm = record("core", "7.0.0", PackageKind::Npm, "");
+        npm.arch = None;
+        npm.namespace = Some("@babel".into());
+        assert_eq!(purl(&npm, None), "pkg:npm/%40babel/core@7.0.0");
     }
 
     #[test]
