@@ -7,7 +7,10 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::event::{FileEvent, FileMeta, Interest};
 use crate::finding::{Finding, Findings};
-use crate::inventory::{CATALOGERS, CatalogError, Inventory, LayerInventory};
+use crate::event::FileKind;
+use crate::inventory::classifier::{Observed, VersionScan};
+use crate::inventory::{CATALOGERS, CatalogError, Cataloger, Inventory, LayerInventory};
+use crate::signatures::BINARY_CLASSIFIERS;
 use crate::layer::decompress::Compression;
 use crate::layer::{self, LayerSink, LayerSummary, WalkError};
 use crate::overlay::FileIndex;
@@ -77,24 +80,40 @@ impl LayerSink for ScanSink {
 
     fn wants_stream(&self, meta: &FileMeta) -> bool {
         CATALOGERS.iter().any(|c| c.streams(meta))
+            || (meta.kind == FileKind::Regular && BINARY_CLASSIFIERS.wants(&meta.path))
     }
 
     fn stream(&mut self, meta: &FileMeta, reader: &mut dyn Read) -> std::io::Result<()> {
-        let Some(cataloger) = CATALOGERS.iter().find(|c| c.streams(meta)) else {
-            return Ok(());
+        let cataloger = CATALOGERS.iter().find(|c| c.streams(meta));
+        let Some(mut scan) = VersionScan::for_path(&meta.path) else {
+            return match cataloger {
+                Some(c) => self.run_streaming(*c, meta, reader),
+                None => Ok(()),
+            };
         };
-        match cataloger.catalog_stream(meta, reader, &mut self.inventory) {
-            Ok(()) => Ok(()),
-            Err(CatalogError::Read(e)) => Err(e),
-            Err(CatalogError::Parse(e)) => {
-                self.warnings.push(format!(
-                    "{}: {} cataloger: {e}",
-                    meta.path,
-                    cataloger.name()
-                ));
-                Ok(())
+        // The version classifier watches the bytes the cataloger reads, then whatever it left,
+        // so the file is still read once.
+        {
+            let mut observed = Observed {
+                inner: reader,
+                scan: &mut scan,
+            };
+            if let Some(c) = cataloger {
+                self.run_streaming(*c, meta, &mut observed)?;
+            }
+            if !observed.scan.done() {
+                std::io::copy(&mut observed, &mut std::io::sink())?;
             }
         }
+        let records = scan.finish();
+        if !records.is_empty() {
+            self.inventory
+                .databases
+                .entry(meta.path.clone())
+                .or_default()
+                .extend(records);
+        }
+        Ok(())
     }
 
     fn file(&mut self, event: &FileEvent<'_>, _: Interest) {
@@ -117,6 +136,25 @@ impl LayerSink for ScanSink {
             if let Err(e) = cataloger.catalog(path, content, &mut self.inventory) {
                 self.warnings
                     .push(format!("{path}: {} cataloger: {e}", cataloger.name()));
+            }
+        }
+    }
+}
+
+impl ScanSink {
+    fn run_streaming(
+        &mut self,
+        cataloger: &dyn Cataloger,
+        meta: &FileMeta,
+        reader: &mut dyn Read,
+    ) -> std::io::Result<()> {
+        match cataloger.catalog_stream(meta, reader, &mut self.inventory) {
+            Ok(()) => Ok(()),
+            Err(CatalogError::Read(e)) => Err(e),
+            Err(CatalogError::Parse(e)) => {
+                self.warnings
+                    .push(format!("{}: {} cataloger: {e}", meta.path, cataloger.name()));
+                Ok(())
             }
         }
     }

@@ -604,3 +604,136 @@ mod tests {
         );
     }
 }
+
+const BINARIES: &str = include_str!("../signatures/binaries.toml");
+
+#[derive(Deserialize)]
+struct BinariesFile {
+    classifier: Vec<ClassifierRecord>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClassifierRecord {
+    id: String,
+    name: String,
+    files: Vec<String>,
+    patterns: Vec<String>,
+    #[cfg_attr(not(test), allow(dead_code))]
+    examples: Vec<ClassifierExample>,
+    #[serde(default)]
+    #[cfg_attr(not(test), allow(dead_code))]
+    counterexamples: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[cfg_attr(not(test), allow(dead_code))]
+struct ClassifierExample {
+    text: String,
+    version: String,
+}
+
+/// A version classifier for one well-known binary.
+#[derive(Debug)]
+pub struct BinaryClassifier {
+    /// Stable id, like `openssl`.
+    pub id: String,
+    /// The package name reported, like `openssl`.
+    pub name: String,
+    /// Byte regexes with a `version` group, tried in order.
+    pub patterns: Vec<regex::bytes::Regex>,
+}
+
+/// Every classifier, and one glob set over all their file patterns: `matches[i]` says which
+/// classifier a glob belongs to.
+pub struct BinaryClassifiers {
+    /// The classifiers.
+    pub classifiers: Vec<BinaryClassifier>,
+    globs: GlobSet,
+    owners: Vec<usize>,
+}
+
+impl BinaryClassifiers {
+    /// The classifiers whose file globs match `path`, deduplicated.
+    pub fn for_path(&self, path: &str) -> Vec<&BinaryClassifier> {
+        let mut ids: Vec<usize> = self
+            .globs
+            .matches(path)
+            .into_iter()
+            .map(|g| self.owners[g])
+            .collect();
+        ids.dedup();
+        ids.into_iter().map(|i| &self.classifiers[i]).collect()
+    }
+
+    /// True when some classifier's globs match `path`: cheap enough to ask for every file.
+    pub fn wants(&self, path: &str) -> bool {
+        self.globs.is_match(path)
+    }
+}
+
+/// The binary version classifiers from `signatures/binaries.toml`.
+pub static BINARY_CLASSIFIERS: LazyLock<BinaryClassifiers> = LazyLock::new(|| {
+    let file: BinariesFile =
+        toml::from_str(BINARIES).expect("signatures/binaries.toml is valid");
+    let mut globs = GlobSetBuilder::new();
+    let mut owners = Vec::new();
+    let mut classifiers = Vec::new();
+    for (i, r) in file.classifier.into_iter().enumerate() {
+        for g in &r.files {
+            // `*` must not cross `/`, so `**/node` does not match `/usr/lib/node_modules/x`.
+            globs.add(
+                GlobBuilder::new(g)
+                    .literal_separator(true)
+                    .build()
+                    .expect("signatures/binaries.toml is valid"),
+            );
+            owners.push(i);
+        }
+        classifiers.push(BinaryClassifier {
+            id: r.id,
+            name: r.name,
+            patterns: r
+                .patterns
+                .iter()
+                .map(|p| regex::bytes::Regex::new(p).expect("signatures/binaries.toml is valid"))
+                .collect(),
+        });
+    }
+    BinaryClassifiers {
+        classifiers,
+        globs: globs.build().expect("signatures/binaries.toml is valid"),
+        owners,
+    }
+});
+
+#[cfg(test)]
+mod binary_classifier_tests {
+    use super::*;
+
+    #[test]
+    fn every_classifier_example_yields_its_version() {
+        let file: BinariesFile = toml::from_str(BINARIES).unwrap();
+        let mut ids = std::collections::HashSet::new();
+        for r in &file.classifier {
+            assert!(ids.insert(r.id.clone()), "duplicate id {}", r.id);
+            assert!(!r.examples.is_empty(), "{} has no examples", r.id);
+            let c = BINARY_CLASSIFIERS.classifiers.iter().find(|c| c.id == r.id).unwrap();
+            for ex in &r.examples {
+                let found = c.patterns.iter().find_map(|p| {
+                    p.captures(ex.text.as_bytes())
+                        .and_then(|m| m.name("version"))
+                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                });
+                assert_eq!(found.as_deref(), Some(ex.version.as_str()), "{}: {:?}", r.id, ex.text);
+            }
+            for ex in &r.counterexamples {
+                assert!(c.patterns.iter().all(|p| !p.is_match(ex.as_bytes())), "{}: {ex:?}", r.id);
+            }
+        }
+        let sets = &BINARY_CLASSIFIERS;
+        assert_eq!(sets.for_path("/usr/lib/x86_64-linux-gnu/libcrypto.so.3")[0].id, "openssl");
+        assert!(!sets.wants("/usr/lib/node_modules/npm/package.json"));
+        assert!(sets.wants("/usr/local/bin/node"));
+    }
+}

@@ -8,6 +8,7 @@
 
 mod apk;
 pub mod binary;
+pub mod classifier;
 mod dpkg;
 mod os_release;
 
@@ -261,6 +262,17 @@ impl Inventory {
                 &b.purl,
             ))
         });
+        // A classifier match in a path the distribution's package manager owns duplicates what
+        // the package database already says, with less precision.
+        if packages.iter().any(|p| p.record.kind.is_os()) {
+            packages.retain(|p| {
+                p.record.kind != PackageKind::Binary
+                    || !p
+                        .locations
+                        .iter()
+                        .all(|l| classifier::distribution_path(&l.path))
+            });
+        }
         let mut binaries = Vec::new();
         for (i, layer) in layers.iter().enumerate() {
             for (path, binary) in &layer.inventory.binaries {

@@ -1,0 +1,151 @@
+//! Version classifiers: find the version of well-known binaries (busybox, openssl, glibc, curl,
+//! python, node, …) that no package database owns, from the strings their builds embed. The
+//! records live in `signatures/binaries.toml`.
+//!
+//! A classifier watches bytes as they stream past — the same bytes the ELF cataloger reads, so
+//! a 100 MB `node` is not read twice and never held whole — keeping only a short overlap so a
+//! version string split across two chunks is still found.
+
+use super::{PackageKind, PackageRecord};
+use crate::signatures::{BINARY_CLASSIFIERS, BinaryClassifier};
+use std::io::{self, Read};
+
+/// Longest match a pattern is expected to span across a chunk boundary.
+const OVERLAP: usize = 256;
+
+/// The classifiers interested in one file, and what they have found so far.
+pub struct VersionScan {
+    pending: Vec<&'static BinaryClassifier>,
+    found: Vec<(&'static BinaryClassifier, String)>,
+    tail: Vec<u8>,
+    boundary: Vec<u8>,
+}
+
+impl VersionScan {
+    /// A scan for the classifiers whose globs match `path`, if any.
+    pub fn for_path(path: &str) -> Option<Self> {
+        let pending = BINARY_CLASSIFIERS.for_path(path);
+        (!pending.is_empty()).then(|| VersionScan {
+            pending,
+            found: Vec::new(),
+            tail: Vec::with_capacity(OVERLAP),
+            boundary: Vec::with_capacity(2 * OVERLAP),
+        })
+    }
+
+    /// True once every classifier has found its version: the rest of the file is not needed.
+    pub fn done(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Looks at the next bytes of the file.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if self.done() || chunk.is_empty() {
+            return;
+        }
+        // Matches straddling the previous chunk's end are searched in a small stitched buffer;
+        // the chunk itself is searched in place, without a copy.
+        self.boundary.clear();
+        self.boundary.extend_from_slice(&self.tail);
+        self.boundary
+            .extend_from_slice(&chunk[..chunk.len().min(OVERLAP)]);
+        let boundary = std::mem::take(&mut self.boundary);
+        self.search(&boundary);
+        self.boundary = boundary;
+        self.search(chunk);
+        let keep = chunk.len().min(OVERLAP);
+        if keep == OVERLAP {
+            self.tail.clear();
+        } else {
+            let excess = (self.tail.len() + keep).saturating_sub(OVERLAP);
+            self.tail.drain(..excess);
+        }
+        self.tail.extend_from_slice(&chunk[chunk.len() - keep..]);
+    }
+
+    fn search(&mut self, bytes: &[u8]) {
+        let mut i = 0;
+        while i < self.pending.len() {
+            let classifier = self.pending[i];
+            let version = classifier.patterns.iter().find_map(|p| {
+                p.captures(bytes)
+                    .and_then(|c| c.name("version"))
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            });
+            match version {
+                Some(v) => {
+                    self.found.push((classifier, v));
+                    self.pending.swap_remove(i);
+                }
+                None => i += 1,
+            }
+        }
+    }
+
+    /// The packages identified.
+    pub fn finish(self) -> Vec<PackageRecord> {
+        self.found
+            .into_iter()
+            .map(|(c, version)| PackageRecord {
+                name: c.name.clone(),
+                version,
+                kind: PackageKind::Binary,
+                arch: None,
+                source: None,
+                licenses: Vec::new(),
+                files: 1,
+                namespace: None,
+            })
+            .collect()
+    }
+}
+
+/// A reader that shows every byte it passes to a [`VersionScan`].
+pub struct Observed<'a> {
+    /// The file being read.
+    pub inner: &'a mut dyn Read,
+    /// The scan watching it.
+    pub scan: &'a mut VersionScan,
+}
+
+impl Read for Observed<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.scan.feed(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// True for paths a distribution's package manager installs into. A classifier match there is
+/// left to the package database, which names the exact package and version; matches under
+/// `/usr/local`, `/opt`, an app directory or a home directory are what databases miss.
+pub fn distribution_path(path: &str) -> bool {
+    let local = ["/usr/local/", "/opt/", "/app/", "/home/", "/root/", "/srv/", "/go/"];
+    (path.starts_with("/usr/") || path.starts_with("/bin/") || path.starts_with("/sbin/") || path.starts_with("/lib"))
+        && !local.iter().any(|p| path.starts_with(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_split_across_chunks_are_found() {
+        let mut scan = VersionScan::for_path("/usr/local/bin/busybox").unwrap();
+        let text = b"\x00\x01junk BusyBox v1.36.1 (2023) multi-call";
+        for piece in text.chunks(5) {
+            scan.feed(piece);
+        }
+        assert!(scan.done());
+        let found = scan.finish();
+        assert_eq!((found[0].name.as_str(), found[0].version.as_str()), ("busybox", "1.36.1"));
+        assert!(VersionScan::for_path("/usr/bin/ls").is_none());
+    }
+
+    #[test]
+    fn distribution_paths_are_told_apart() {
+        assert!(distribution_path("/usr/lib/x86_64-linux-gnu/libssl.so.3"));
+        assert!(!distribution_path("/usr/local/bin/node"));
+        assert!(!distribution_path("/opt/java/lib/server/libjvm.so"));
+    }
+}
