@@ -5,17 +5,17 @@
 use crate::config::Settings;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
+use crate::event::FileKind;
 use crate::event::{FileEvent, FileMeta, Interest};
 use crate::finding::{Finding, Findings};
-use crate::event::FileKind;
 use crate::inventory::classifier::{Observed, VersionScan};
 use crate::inventory::{CATALOGERS, CatalogError, Cataloger, Inventory, LayerInventory};
-use crate::signatures::BINARY_CLASSIFIERS;
 use crate::layer::decompress::Compression;
 use crate::layer::{self, LayerSink, LayerSummary, WalkError};
 use crate::overlay::FileIndex;
 use crate::report::{ImageSummary, LayerInfo, ScanReport, ScanWarning, Sizes, Suppressed, Tool};
 use crate::rules::{ImageFacts, Rule};
+use crate::signatures::BINARY_CLASSIFIERS;
 use crate::source::store::BlobStore;
 use crate::source::{self, Image, Opened, Platform, Source};
 use std::io::Read;
@@ -152,8 +152,11 @@ impl ScanSink {
             Ok(()) => Ok(()),
             Err(CatalogError::Read(e)) => Err(e),
             Err(CatalogError::Parse(e)) => {
-                self.warnings
-                    .push(format!("{}: {} cataloger: {e}", meta.path, cataloger.name()));
+                self.warnings.push(format!(
+                    "{}: {} cataloger: {e}",
+                    meta.path,
+                    cataloger.name()
+                ));
                 Ok(())
             }
         }

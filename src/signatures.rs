@@ -674,8 +674,7 @@ impl BinaryClassifiers {
 
 /// The binary version classifiers from `signatures/binaries.toml`.
 pub static BINARY_CLASSIFIERS: LazyLock<BinaryClassifiers> = LazyLock::new(|| {
-    let file: BinariesFile =
-        toml::from_str(BINARIES).expect("signatures/binaries.toml is valid");
+    let file: BinariesFile = toml::from_str(BINARIES).expect("signatures/binaries.toml is valid");
     let mut globs = GlobSetBuilder::new();
     let mut owners = Vec::new();
     let mut classifiers = Vec::new();
@@ -718,21 +717,38 @@ mod binary_classifier_tests {
         for r in &file.classifier {
             assert!(ids.insert(r.id.clone()), "duplicate id {}", r.id);
             assert!(!r.examples.is_empty(), "{} has no examples", r.id);
-            let c = BINARY_CLASSIFIERS.classifiers.iter().find(|c| c.id == r.id).unwrap();
+            let c = BINARY_CLASSIFIERS
+                .classifiers
+                .iter()
+                .find(|c| c.id == r.id)
+                .unwrap();
             for ex in &r.examples {
                 let found = c.patterns.iter().find_map(|p| {
                     p.captures(ex.text.as_bytes())
                         .and_then(|m| m.name("version"))
                         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
                 });
-                assert_eq!(found.as_deref(), Some(ex.version.as_str()), "{}: {:?}", r.id, ex.text);
+                assert_eq!(
+                    found.as_deref(),
+                    Some(ex.version.as_str()),
+                    "{}: {:?}",
+                    r.id,
+                    ex.text
+                );
             }
             for ex in &r.counterexamples {
-                assert!(c.patterns.iter().all(|p| !p.is_match(ex.as_bytes())), "{}: {ex:?}", r.id);
+                assert!(
+                    c.patterns.iter().all(|p| !p.is_match(ex.as_bytes())),
+                    "{}: {ex:?}",
+                    r.id
+                );
             }
         }
         let sets = &BINARY_CLASSIFIERS;
-        assert_eq!(sets.for_path("/usr/lib/x86_64-linux-gnu/libcrypto.so.3")[0].id, "openssl");
+        assert_eq!(
+            sets.for_path("/usr/lib/x86_64-linux-gnu/libcrypto.so.3")[0].id,
+            "openssl"
+        );
         assert!(!sets.wants("/usr/lib/node_modules/npm/package.json"));
         assert!(sets.wants("/usr/local/bin/node"));
     }

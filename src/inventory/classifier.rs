@@ -120,8 +120,19 @@ impl Read for Observed<'_> {
 /// left to the package database, which names the exact package and version; matches under
 /// `/usr/local`, `/opt`, an app directory or a home directory are what databases miss.
 pub fn distribution_path(path: &str) -> bool {
-    let local = ["/usr/local/", "/opt/", "/app/", "/home/", "/root/", "/srv/", "/go/"];
-    (path.starts_with("/usr/") || path.starts_with("/bin/") || path.starts_with("/sbin/") || path.starts_with("/lib"))
+    let local = [
+        "/usr/local/",
+        "/opt/",
+        "/app/",
+        "/home/",
+        "/root/",
+        "/srv/",
+        "/go/",
+    ];
+    (path.starts_with("/usr/")
+        || path.starts_with("/bin/")
+        || path.starts_with("/sbin/")
+        || path.starts_with("/lib"))
         && !local.iter().any(|p| path.starts_with(p))
 }
 
@@ -138,7 +149,10 @@ mod tests {
         }
         assert!(scan.done());
         let found = scan.finish();
-        assert_eq!((found[0].name.as_str(), found[0].version.as_str()), ("busybox", "1.36.1"));
+        assert_eq!(
+            (found[0].name.as_str(), found[0].version.as_str()),
+            ("busybox", "1.36.1")
+        );
         assert!(VersionScan::for_path("/usr/bin/ls").is_none());
     }
 
