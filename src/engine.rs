@@ -35,6 +35,10 @@ pub struct ScanOptions {
     pub today: String,
     /// The rules to run.
     pub rules: &'static [&'static dyn Rule],
+    /// The catalogers to run; empty (with `classify` off) turns the inventory off.
+    pub catalogers: &'static [&'static dyn Cataloger],
+    /// Run the binary version classifiers.
+    pub classify: bool,
 }
 
 impl Default for ScanOptions {
@@ -45,6 +49,8 @@ impl Default for ScanOptions {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             today: chrono::Utc::now().format("%Y-%m-%d").to_string(),
             rules: crate::rules::RULES,
+            catalogers: CATALOGERS,
+            classify: true,
         }
     }
 }
@@ -52,6 +58,8 @@ impl Default for ScanOptions {
 /// Routes file events to the rules and catalogers that asked for them, collecting file-level
 /// findings and the layer's inventory.
 struct ScanSink {
+    catalogers: &'static [&'static dyn Cataloger],
+    classify: bool,
     rules: &'static [&'static dyn Rule],
     findings: Findings,
     inventory: LayerInventory,
@@ -75,17 +83,19 @@ impl LayerSink for ScanSink {
     }
 
     fn is_database(&self, meta: &FileMeta) -> bool {
-        CATALOGERS.iter().any(|c| c.wants(meta))
+        self.catalogers.iter().any(|c| c.wants(meta))
     }
 
     fn wants_stream(&self, meta: &FileMeta) -> bool {
-        CATALOGERS.iter().any(|c| c.streams(meta))
-            || (meta.kind == FileKind::Regular && BINARY_CLASSIFIERS.wants(&meta.path))
+        self.catalogers.iter().any(|c| c.streams(meta))
+            || (self.classify
+                && meta.kind == FileKind::Regular
+                && BINARY_CLASSIFIERS.wants(&meta.path))
     }
 
     fn stream(&mut self, meta: &FileMeta, reader: &mut dyn Read) -> std::io::Result<()> {
-        let cataloger = CATALOGERS.iter().find(|c| c.streams(meta));
-        let Some(mut scan) = VersionScan::for_path(&meta.path) else {
+        let cataloger = self.catalogers.iter().find(|c| c.streams(meta));
+        let Some(mut scan) = VersionScan::for_path(&meta.path).filter(|_| self.classify) else {
             return match cataloger {
                 Some(c) => self.run_streaming(*c, meta, reader),
                 None => Ok(()),
@@ -122,7 +132,7 @@ impl LayerSink for ScanSink {
                 rule.check_file(event, &mut self.findings);
             }
         }
-        for cataloger in CATALOGERS.iter().filter(|c| c.wants(event.meta)) {
+        for cataloger in self.catalogers.iter().filter(|c| c.wants(event.meta)) {
             let path = &event.meta.path;
             // A half-read database would list a plausible but wrong set of packages.
             if event.truncated {
@@ -172,6 +182,8 @@ pub fn scan_layer(
 ) -> Result<LayerSummary, WalkError> {
     let limits = &options.settings.limits;
     let mut sink = ScanSink {
+        catalogers: options.catalogers,
+        classify: options.classify,
         rules: options.rules,
         findings: Findings::default(),
         inventory: LayerInventory::default(),

@@ -117,3 +117,18 @@ fn bundled_sample_scans() {
     assert_eq!(s.code, 1);
     assert!(s.rules().contains(&"setuid-file".to_owned()));
 }
+
+#[test]
+fn no_inventory_keeps_the_findings_and_drops_the_inventory() {
+    let image = fixture("docker-archive", "kitchen-sink.tar");
+    let full = scan(&image, &["--fail-on", "never"]);
+    let rules_only = scan(&image, &["--fail-on", "never", "--no-inventory"]);
+    assert_eq!(rules_only.json["findings"], full.json["findings"]);
+    assert!(full.json["inventory"]["os"].is_object());
+    assert!(
+        rules_only.json["inventory"]["packages"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}

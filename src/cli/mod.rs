@@ -94,6 +94,9 @@ struct ScanArgs {
     /// Layers read in parallel (default: number of CPUs).
     #[arg(long)]
     threads: Option<usize>,
+    /// Skip the inventory (packages, binaries): rules only.
+    #[arg(long)]
+    no_inventory: bool,
 }
 
 /// Parses arguments, runs the command and returns the exit code.

@@ -41,6 +41,10 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
     if let Some(p) = &args.platform {
         options.platform = Platform::parse(p).map_err(anyhow::Error::msg)?;
     }
+    if args.no_inventory {
+        options.catalogers = &[];
+        options.classify = false;
+    }
     if let Some(t) = args.threads {
         options.threads = t.max(1);
     }
