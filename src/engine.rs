@@ -374,6 +374,7 @@ pub fn assess(image: &Image, layers: &[LayerSummary], options: &ScanOptions) -> 
         layers,
         files: &files,
         settings: &options.settings,
+        inventory: &inventory,
     };
     let mut out = Findings::default();
     for rule in options.rules {

@@ -28,6 +28,13 @@ pub struct Limits {
     pub ratio_check_after: u64,
     /// Most bytes of a JSON document (manifest, index, config) read into memory (default 8 MiB).
     pub max_json_bytes: u64,
+    /// ELF files up to this size are kept in memory whole while the binary cataloger reads them
+    /// (default 8 MiB), so every table and section is available to the parser. Larger files are
+    /// read as a stream that keeps only the regions the ELF headers point at.
+    pub max_binary_bytes: u64,
+    /// Leading bytes of a larger ELF file kept for its headers, program headers, interpreter and
+    /// dynamic symbol strings (default 2 MiB).
+    pub binary_head_bytes: u64,
 }
 
 impl Default for Limits {
@@ -41,6 +48,8 @@ impl Default for Limits {
             max_ratio: 200,
             ratio_check_after: 64 << 20,
             max_json_bytes: 8 << 20,
+            max_binary_bytes: 8 << 20,
+            binary_head_bytes: 2 << 20,
         }
     }
 }

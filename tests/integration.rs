@@ -3,9 +3,12 @@
 
 mod support;
 
+mod binaries;
 mod cli;
 mod hostile;
 mod inventory;
+mod languages;
 mod reports;
 mod rules;
+mod sbom;
 mod sources;

@@ -58,6 +58,12 @@ enum OutputFormat {
     Json,
     Sarif,
     Junit,
+    /// CycloneDX 1.6 JSON SBOM.
+    #[value(name = "cyclonedx")]
+    CycloneDx,
+    /// SPDX 2.3 JSON SBOM.
+    #[value(name = "spdx-json")]
+    SpdxJson,
 }
 
 /// Severity threshold for the exit code.

@@ -58,6 +58,8 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         OutputFormat::Json => Format::Json,
         OutputFormat::Sarif => Format::Sarif,
         OutputFormat::Junit => Format::Junit,
+        OutputFormat::CycloneDx => Format::CycloneDx,
+        OutputFormat::SpdxJson => Format::SpdxJson,
     };
     match &args.output {
         Some(path) => {

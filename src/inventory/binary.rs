@@ -28,6 +28,11 @@ pub struct Binary {
     /// `DT_RUNPATH` entries.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub runpath: Vec<String>,
+    /// `DT_RPATH`/`DT_RUNPATH` entries the loader would search although anyone may write there:
+    /// empty or relative entries (resolved against the working directory, not the binary) and
+    /// entries under `/tmp`, `/var/tmp` or `/dev/shm`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub insecure_runpath: Vec<String>,
     /// True when there is no `PT_DYNAMIC` (statically linked).
     #[serde(rename = "static")]
     pub is_static: bool,
@@ -94,11 +99,17 @@ pub struct GoModule {
 pub struct GoBuildInfo {
     /// Toolchain, like `go1.22.1`.
     pub go_version: String,
+    /// The main package's import path (the `path` line), like `github.com/containers/skopeo/cmd/skopeo`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// The main module.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub main: Option<GoModule>,
     /// Dependency modules.
     pub deps: Vec<GoModule>,
+    /// Build settings (`build` lines), like `GOOS=linux`, `-trimpath=true`, `vcs.revision=…`.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub settings: std::collections::BTreeMap<String, String>,
 }
 
 /// Where a Rust binary's crate list came from.

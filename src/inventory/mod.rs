@@ -10,7 +10,17 @@ mod apk;
 pub mod binary;
 pub mod classifier;
 mod dpkg;
+mod dpkg_files;
+mod elf;
+mod go_buildinfo;
+mod java;
+mod node;
 mod os_release;
+mod php;
+mod python;
+mod rpm;
+mod ruby;
+mod rust_deps;
 
 use crate::event::{FileKind, FileMeta};
 use crate::layer::LayerSummary;
@@ -71,7 +81,15 @@ impl From<std::io::Error> for CatalogError {
 pub static CATALOGERS: &[&dyn Cataloger] = &[
     &os_release::OsReleaseCataloger,
     &dpkg::DpkgCataloger,
+    &dpkg_files::DpkgFilesCataloger,
     &apk::ApkCataloger,
+    &rpm::RpmCataloger,
+    &elf::ElfCataloger,
+    &python::PythonCataloger,
+    &node::NodeCataloger,
+    &ruby::GemCataloger,
+    &php::ComposerCataloger,
+    &java::JavaCataloger,
 ];
 
 /// Catalogers read contents, which links and directories do not have.
@@ -177,6 +195,10 @@ pub struct LayerInventory {
     pub databases: BTreeMap<String, Vec<PackageRecord>>,
     /// Binaries, keyed by path (path and layer are filled in at merge).
     pub binaries: BTreeMap<String, Binary>,
+    /// Files each dpkg package owns, counted from `/var/lib/dpkg/info/<package>[:<arch>].list`
+    /// and keyed by that path; the merge copies live counts onto the `deb` packages.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub dpkg_files: BTreeMap<String, usize>,
 }
 
 /// Where a component was found.
@@ -251,6 +273,7 @@ impl Inventory {
             }
         }
         let mut packages: Vec<Package> = by_purl.into_values().collect();
+        fill_dpkg_files(&mut packages, layers, &live_in);
         for p in &mut packages {
             p.locations.sort();
             p.locations.dedup();
@@ -294,6 +317,43 @@ impl Inventory {
     }
 }
 
+/// Sets `files` of each `deb` package from the live `/var/lib/dpkg/info/<name>[:<arch>].list`.
+fn fill_dpkg_files(
+    packages: &mut [Package],
+    layers: &[LayerSummary],
+    live_in: &dyn Fn(&str, usize) -> bool,
+) {
+    let mut counts: BTreeMap<(&str, Option<&str>), usize> = BTreeMap::new();
+    for (i, layer) in layers.iter().enumerate() {
+        for (path, &count) in &layer.inventory.dpkg_files {
+            if live_in(path, i)
+                && let Some(key) = dpkg_files::package_of(path)
+            {
+                counts.insert(key, count);
+            }
+        }
+    }
+    if counts.is_empty() {
+        return;
+    }
+    for p in packages
+        .iter_mut()
+        .filter(|p| p.record.kind == PackageKind::Deb)
+    {
+        let name = p.record.name.as_str();
+        // `Multi-Arch: same` packages have `<name>:<arch>.list`, all others `<name>.list`.
+        let count = p
+            .record
+            .arch
+            .as_deref()
+            .and_then(|arch| counts.get(&(name, Some(arch))))
+            .or_else(|| counts.get(&(name, None)));
+        if let Some(&count) = count {
+            p.record.files = count;
+        }
+    }
+}
+
 /// Builds a package URL per the purl spec: `pkg:type/namespace/name@version?qualifiers`, with
 /// qualifiers sorted by key.
 pub fn purl(record: &PackageRecord, os: Option<&OsRelease>) -> String {
@@ -312,9 +372,18 @@ pub fn purl(record: &PackageRecord, os: Option<&OsRelease>) -> String {
         out.push_str(&segments.join("/"));
         out.push('/');
     }
+    // rpm versions carry their epoch as the `epoch` qualifier, per the purl spec's rpm type.
+    let (epoch, version) = match record.version.split_once(':') {
+        Some((e, v))
+            if record.kind == PackageKind::Rpm && e.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            (Some(e), v)
+        }
+        _ => (None, record.version.as_str()),
+    };
     out.push_str(&encode(&record.name));
     out.push('@');
-    out.push_str(&encode(&record.version));
+    out.push_str(&encode(version));
     let mut qualifiers = Vec::new();
     if let Some(arch) = &record.arch {
         qualifiers.push(format!("arch={}", encode(arch)));
@@ -325,6 +394,9 @@ pub fn purl(record: &PackageRecord, os: Option<&OsRelease>) -> String {
             None => os.id.clone(),
         };
         qualifiers.push(format!("distro={}", encode(&distro)));
+    }
+    if let Some(epoch) = epoch {
+        qualifiers.push(format!("epoch={epoch}"));
     }
     if !qualifiers.is_empty() {
         out.push('?');

@@ -1,8 +1,10 @@
 //! Stage 4: reports. Pure functions from a [`ScanReport`] to bytes; nothing here scans.
 
+mod cyclonedx;
 mod json;
 mod junit;
 mod sarif;
+mod spdx;
 mod table;
 
 use crate::digest::Digest;
@@ -28,6 +30,10 @@ pub enum Format {
     Sarif,
     /// JUnit XML: one test case per rule.
     Junit,
+    /// CycloneDX 1.6 JSON SBOM.
+    CycloneDx,
+    /// SPDX 2.3 JSON SBOM.
+    SpdxJson,
 }
 
 /// The result of scanning one image; the only input of the report writers.
@@ -139,5 +145,7 @@ pub fn render(report: &ScanReport, format: Format, out: &mut dyn Write) -> io::R
         Format::Json => json::render(report, out),
         Format::Sarif => sarif::render(report, out),
         Format::Junit => junit::render(report, out),
+        Format::CycloneDx => cyclonedx::render(report, out),
+        Format::SpdxJson => spdx::render(report, out),
     }
 }

@@ -42,6 +42,8 @@ pub struct ImageFacts<'a> {
     pub files: &'a FileIndex<'a>,
     /// The user's thresholds and allow-lists.
     pub settings: &'a Settings,
+    /// What the catalogers found, merged over the final filesystem.
+    pub inventory: &'a crate::inventory::Inventory,
 }
 
 impl<'a> ImageFacts<'a> {
@@ -107,6 +109,7 @@ register! {
     duplicate_id::DuplicateId,
     world_writable::WorldWritable,
     path_escape::PathEscape,
+    binary_hardening::BinaryHardening,
 }
 
 /// Finds a rule by code (`LG001`) or name (`setuid-file`), case-insensitively.
@@ -191,12 +194,14 @@ pub(crate) mod testing {
         settings: &Settings,
     ) -> Vec<crate::finding::Finding> {
         let files = FileIndex::build(&layers);
+        let inventory = crate::inventory::Inventory::assemble(&layers, &files);
         let facts = ImageFacts {
             image: &image,
             config: &image.config,
             layers: &layers,
             files: &files,
             settings,
+            inventory: &inventory,
         };
         let mut out = Findings::default();
         rule.check_image(&facts, &mut out);

@@ -1,0 +1,165 @@
+//! dpkg's per-package file lists, `/var/lib/dpkg/info/<package>[:<arch>].list`: how many files
+//! each package owns. The status file does not say; the merge copies the count of each live list
+//! onto the matching package ([`super::Inventory::assemble`]).
+//!
+//! A list names directories as well as files (`/.`, `/usr`, `/usr/bin`); a line counts as a
+//! directory when another line lies below it, so an empty directory a package owns is counted as
+//! a file, the one inexactness of reading lists without the filesystem.
+
+use super::{Cataloger, LayerInventory, is_file};
+use crate::event::FileMeta;
+use std::collections::HashSet;
+
+const INFO: &str = "/var/lib/dpkg/info/";
+
+/// Reads dpkg's file lists.
+pub struct DpkgFilesCataloger;
+
+impl Cataloger for DpkgFilesCataloger {
+    fn name(&self) -> &'static str {
+        "dpkg-files"
+    }
+
+    fn wants(&self, file: &FileMeta) -> bool {
+        is_file(file)
+            && file
+                .path
+                .strip_prefix(INFO)
+                .is_some_and(|name| !name.contains('/') && name.ends_with(".list"))
+    }
+
+    fn catalog(&self, path: &str, content: &[u8], out: &mut LayerInventory) -> Result<(), String> {
+        let text = std::str::from_utf8(content)
+            .map_err(|_| "not UTF-8 text; its files are not counted".to_owned())?;
+        out.dpkg_files.insert(path.to_owned(), count_files(text));
+        Ok(())
+    }
+}
+
+fn count_files(text: &str) -> usize {
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with('/') && *l != "/.")
+        .collect();
+    let parents: HashSet<&str> = lines
+        .iter()
+        .filter_map(|l| l.rsplit_once('/').map(|(dir, _)| dir))
+        .collect();
+    lines.iter().filter(|l| !parents.contains(*l)).count()
+}
+
+/// The package name and architecture a list's path names: `libc6:amd64.list` → (`libc6`,
+/// `Some("amd64")`), `tzdata.list` → (`tzdata`, `None`).
+pub(super) fn package_of(path: &str) -> Option<(&str, Option<&str>)> {
+    let name = path.strip_prefix(INFO)?.strip_suffix(".list")?;
+    Some(match name.split_once(':') {
+        Some((name, arch)) => (name, Some(arch)),
+        None => (name, None),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::FileKind;
+
+    #[test]
+    fn counts_files_not_directories() {
+        assert_eq!(
+            count_files("/.\n/usr\n/usr/bin\n/usr/bin/a\n/usr/bin/b\n/usr-x\n"),
+            3
+        );
+        let real = include_str!("../../testdata/files/dpkg-info-coreutils.list");
+        // `dpkg -L coreutils` on Debian 12: 454 lines, 310 of them files and symlinks.
+        assert_eq!(count_files(real), 310);
+    }
+
+    #[test]
+    fn malformed_list_is_an_error() {
+        let mut out = LayerInventory::default();
+        let path = "/var/lib/dpkg/info/x.list";
+        assert!(
+            DpkgFilesCataloger
+                .catalog(path, b"/a\n\xff\xfe", &mut out)
+                .is_err()
+        );
+        assert!(out.dpkg_files.is_empty());
+        DpkgFilesCataloger
+            .catalog(path, b"garbage\n", &mut out)
+            .unwrap();
+        assert_eq!(out.dpkg_files[path], 0);
+    }
+
+    #[test]
+    fn paths_name_package_and_arch() {
+        assert_eq!(
+            package_of("/var/lib/dpkg/info/libc6:amd64.list"),
+            Some(("libc6", Some("amd64")))
+        );
+        assert_eq!(
+            package_of("/var/lib/dpkg/info/tzdata.list"),
+            Some(("tzdata", None))
+        );
+        let meta = |path: &str| FileMeta {
+            path: path.into(),
+            kind: FileKind::Regular,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: 1,
+            link_target: None,
+        };
+        assert!(DpkgFilesCataloger.wants(&meta("/var/lib/dpkg/info/libc6:amd64.list")));
+        assert!(!DpkgFilesCataloger.wants(&meta("/var/lib/dpkg/info/libc6:amd64.md5sums")));
+    }
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use crate::engine::{ScanOptions, scan_layer};
+    use crate::inventory::Inventory;
+    use crate::overlay::FileIndex;
+
+    fn layer(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            b.append_data(&mut h, path, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    /// The count comes from the list the final filesystem holds, matched by name and arch.
+    #[test]
+    fn live_lists_fill_deb_file_counts() {
+        let status = b"Package: libc6\nStatus: install ok installed\nVersion: 2.36\nArchitecture: amd64\n\n\
+                       Package: tzdata\nStatus: install ok installed\nVersion: 2024a\nArchitecture: all\n";
+        let options = ScanOptions::default();
+        let layers: Vec<_> = [
+            layer(&[
+                ("var/lib/dpkg/status", status),
+                (
+                    "var/lib/dpkg/info/libc6:amd64.list",
+                    b"/.\n/lib\n/lib/a.so\n",
+                ),
+                ("var/lib/dpkg/info/tzdata.list", b"/usr\n/usr/a\n/usr/b\n"),
+            ]),
+            layer(&[(
+                "var/lib/dpkg/info/tzdata.list",
+                b"/usr\n/usr/a\n/usr/b\n/usr/c\n",
+            )]),
+        ]
+        .iter()
+        .map(|t| scan_layer(&mut &t[..], None, &options).unwrap())
+        .collect();
+        let inv = Inventory::assemble(&layers, &FileIndex::build(&layers));
+        let files: Vec<_> = inv
+            .packages
+            .iter()
+            .map(|p| (p.record.name.as_str(), p.record.files))
+            .collect();
+        assert_eq!(files, [("libc6", 1), ("tzdata", 3)]);
+    }
+}
