@@ -390,3 +390,19 @@ fn binary_hardening_lists_what_is_missing() {
         s.json["warnings"]
     );
 }
+
+/// An ELF `.note.package` names the package that built the binary; it is reported on the binary
+/// and as a package located at it.
+#[test]
+fn package_note_is_read() {
+    let note = &binary("/opt/bin/noted")["package_note"];
+    assert_eq!(note["type"], "deb");
+    assert_eq!(note["name"], "hello-noted");
+    assert_eq!(note["version"], "1.2-3");
+    let purls = package_purls("/opt/bin/noted");
+    assert_eq!(purls.len(), 1, "{purls:?}");
+    assert!(
+        purls[0].starts_with("pkg:deb/") && purls[0].contains("/hello-noted@1.2-3"),
+        "{purls:?}"
+    );
+}

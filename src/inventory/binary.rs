@@ -46,6 +46,9 @@ pub struct Binary {
     /// Rust crates, for Rust binaries.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rust: Option<RustDeps>,
+    /// The package the binary says built it, from its `.note.package` ELF note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_note: Option<super::package_note::PackageNote>,
     /// The package that owns the file, when a package database lists it (filled in at merge).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub package: Option<String>,

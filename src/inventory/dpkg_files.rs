@@ -31,12 +31,14 @@ impl Cataloger for DpkgFilesCataloger {
     fn catalog(&self, path: &str, content: &[u8], out: &mut LayerInventory) -> Result<(), String> {
         let text = std::str::from_utf8(content)
             .map_err(|_| "not UTF-8 text; its files are not counted".to_owned())?;
-        out.dpkg_files.insert(path.to_owned(), count_files(text));
+        out.dpkg_files.insert(path.to_owned(), owned_files(text));
         Ok(())
     }
 }
 
-fn count_files(text: &str) -> usize {
+/// The files (not directories) a list names. Kept as paths, not just counted, so the merge can
+/// say which package owns each binary.
+fn owned_files(text: &str) -> Vec<String> {
     let lines: Vec<&str> = text
         .lines()
         .filter(|l| l.starts_with('/') && *l != "/.")
@@ -45,7 +47,16 @@ fn count_files(text: &str) -> usize {
         .iter()
         .filter_map(|l| l.rsplit_once('/').map(|(dir, _)| dir))
         .collect();
-    lines.iter().filter(|l| !parents.contains(*l)).count()
+    lines
+        .iter()
+        .filter(|l| !parents.contains(*l))
+        .map(|l| (*l).to_owned())
+        .collect()
+}
+
+#[cfg(test)]
+fn count_files(text: &str) -> usize {
+    owned_files(text).len()
 }
 
 /// The package name and architecture a list's path names: `libc6:amd64.list` → (`libc6`,
@@ -87,7 +98,7 @@ mod tests {
         DpkgFilesCataloger
             .catalog(path, b"garbage\n", &mut out)
             .unwrap();
-        assert_eq!(out.dpkg_files[path], 0);
+        assert!(out.dpkg_files[path].is_empty());
     }
 
     #[test]

@@ -19,11 +19,15 @@
 //! captured, and no allocation is sized by a value read from the file.
 
 use super::binary::{Binary, Hardening, Relro, RustCrate, RustDeps, RustSource};
-use super::{CatalogError, Cataloger, LayerInventory, go_buildinfo, is_file, rust_deps};
+use super::{
+    CatalogError, Cataloger, LayerInventory, go_buildinfo, is_file, package_note, rust_deps,
+};
 use crate::event::FileMeta;
 use crate::limits::Limits;
 use goblin::container::Ctx;
-use goblin::elf::program_header::{PT_DYNAMIC, PT_GNU_RELRO, PT_GNU_STACK, PT_INTERP, PT_LOAD};
+use goblin::elf::program_header::{
+    PT_DYNAMIC, PT_GNU_RELRO, PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_NOTE,
+};
 use goblin::elf::section_header::SHT_SYMTAB;
 use goblin::elf::{Elf, ProgramHeader, SectionHeader, dynamic as dt, header};
 use memchr::memmem;
@@ -320,7 +324,7 @@ fn plan(header: &header::Header, r: &mut Reading) -> bool {
     let mut dynamic_beyond = false;
     if let Some(phdrs) = program_headers(header, &view_of(r)).ok().flatten() {
         for ph in &phdrs {
-            if matches!(ph.p_type, PT_INTERP | PT_DYNAMIC)
+            if matches!(ph.p_type, PT_INTERP | PT_DYNAMIC | PT_NOTE)
                 && ph.p_offset.saturating_add(ph.p_filesz) > head_end
             {
                 wanted.push((ph.p_offset, ph.p_filesz.min(REGION_CAP)));
@@ -586,6 +590,17 @@ fn analyse(header: &header::Header, r: &Reading) -> Found {
                 None => warnings.push("interpreter beyond the read window".into()),
             },
             PT_DYNAMIC => dynamic = Some(ph),
+            PT_NOTE if b.package_note.is_none() => {
+                let little = header.endianness().is_ok_and(|e| e.is_little());
+                match view
+                    .get(ph.p_offset, ph.p_filesz.min(REGION_CAP))
+                    .and_then(|notes| package_note::find(notes, little))
+                {
+                    Some(Ok(note)) => b.package_note = Some(note),
+                    Some(Err(e)) => warnings.push(e),
+                    None => {}
+                }
+            }
             PT_GNU_RELRO => b.hardening.relro = Relro::Partial,
             PT_GNU_STACK => b.hardening.nx = ph.p_flags & goblin::elf::program_header::PF_X == 0,
             _ => {}
@@ -647,7 +662,7 @@ fn analyse(header: &header::Header, r: &Reading) -> Found {
         scan_symbols(t, &mut b.hardening);
     }
 
-    let mut packages = Vec::new();
+    let mut packages: Vec<_> = b.package_note.iter().map(|n| n.record()).collect();
     // Go.
     let mut go_errors = Vec::new();
     for &i in &r.go {

@@ -16,6 +16,7 @@ mod go_buildinfo;
 mod java;
 mod node;
 mod os_release;
+pub mod package_note;
 mod php;
 mod python;
 mod rpm;
@@ -195,10 +196,11 @@ pub struct LayerInventory {
     pub databases: BTreeMap<String, Vec<PackageRecord>>,
     /// Binaries, keyed by path (path and layer are filled in at merge).
     pub binaries: BTreeMap<String, Binary>,
-    /// Files each dpkg package owns, counted from `/var/lib/dpkg/info/<package>[:<arch>].list`
-    /// and keyed by that path; the merge copies live counts onto the `deb` packages.
+    /// Files each dpkg package owns, from `/var/lib/dpkg/info/<package>[:<arch>].list` and
+    /// keyed by that path; the merge copies live counts onto the `deb` packages and names the
+    /// owner of each binary.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub dpkg_files: BTreeMap<String, usize>,
+    pub dpkg_files: BTreeMap<String, Vec<String>>,
 }
 
 /// Where a component was found.
@@ -285,17 +287,21 @@ impl Inventory {
                 &b.purl,
             ))
         });
-        // A classifier match in a path the distribution's package manager owns duplicates what
-        // the package database already says, with less precision.
-        if packages.iter().any(|p| p.record.kind.is_os()) {
-            packages.retain(|p| {
-                p.record.kind != PackageKind::Binary
-                    || !p
-                        .locations
-                        .iter()
-                        .all(|l| classifier::distribution_path(&l.path))
+        let owners = dpkg_owners(layers, &live_in);
+        // A classifier match on a file a package database owns duplicates what the database
+        // says, with less precision. Without file lists (distroless status.d, apk, rpm), paths
+        // the distribution installs into stand in for ownership.
+        let os_managed = packages.iter().any(|p| p.record.kind.is_os());
+        for p in packages
+            .iter_mut()
+            .filter(|p| p.record.kind == PackageKind::Binary)
+        {
+            p.locations.retain(|l| {
+                !owners.contains_key(l.path.as_str())
+                    && !(os_managed && classifier::distribution_path(&l.path))
             });
         }
+        packages.retain(|p| !p.locations.is_empty());
         let mut binaries = Vec::new();
         for (i, layer) in layers.iter().enumerate() {
             for (path, binary) in &layer.inventory.binaries {
@@ -303,6 +309,7 @@ impl Inventory {
                     binaries.push(Binary {
                         path: path.clone(),
                         layer: i,
+                        package: owners.get(path.as_str()).map(|p| (*p).to_owned()),
                         ..binary.clone()
                     });
                 }
@@ -317,6 +324,31 @@ impl Inventory {
     }
 }
 
+/// Which dpkg package owns each file, from the live file lists. A file a list names through a
+/// symlinked directory (`/lib` on merged-/usr systems) is also known under its `/usr` path.
+fn dpkg_owners<'a>(
+    layers: &'a [LayerSummary],
+    live_in: &dyn Fn(&str, usize) -> bool,
+) -> std::collections::HashMap<std::borrow::Cow<'a, str>, &'a str> {
+    let mut owners = std::collections::HashMap::new();
+    for (i, layer) in layers.iter().enumerate() {
+        for (path, files) in &layer.inventory.dpkg_files {
+            let Some((name, _)) = dpkg_files::package_of(path).filter(|_| live_in(path, i)) else {
+                continue;
+            };
+            for file in files {
+                for alias in ["/lib", "/bin", "/sbin", "/lib64"] {
+                    if file.starts_with(alias) && file[alias.len()..].starts_with('/') {
+                        owners.insert(std::borrow::Cow::Owned(format!("/usr{file}")), name);
+                    }
+                }
+                owners.insert(std::borrow::Cow::Borrowed(file.as_str()), name);
+            }
+        }
+    }
+    owners
+}
+
 /// Sets `files` of each `deb` package from the live `/var/lib/dpkg/info/<name>[:<arch>].list`.
 fn fill_dpkg_files(
     packages: &mut [Package],
@@ -325,11 +357,11 @@ fn fill_dpkg_files(
 ) {
     let mut counts: BTreeMap<(&str, Option<&str>), usize> = BTreeMap::new();
     for (i, layer) in layers.iter().enumerate() {
-        for (path, &count) in &layer.inventory.dpkg_files {
+        for (path, files) in &layer.inventory.dpkg_files {
             if live_in(path, i)
                 && let Some(key) = dpkg_files::package_of(path)
             {
-                counts.insert(key, count);
+                counts.insert(key, files.len());
             }
         }
     }
@@ -501,6 +533,63 @@ mod tests {
                 None
             ),
             "pkg:deb/debian/libc6@1%3A2.36%2Bb1?arch=amd64"
+        );
+    }
+
+    #[test]
+    fn dpkg_lists_name_binary_owners_and_suppress_classifier_duplicates() {
+        let meta = |path: &str| FileMeta {
+            path: path.into(),
+            kind: FileKind::Regular,
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+            size: 1,
+            link_target: None,
+        };
+        let mut inv = LayerInventory::default();
+        // Merged /usr: the list says /bin/ls, the file lives at /usr/bin/ls.
+        inv.dpkg_files.insert(
+            "/var/lib/dpkg/info/coreutils.list".into(),
+            vec!["/bin/ls".into()],
+        );
+        inv.binaries.insert("/usr/bin/ls".into(), Binary::default());
+        inv.binaries.insert("/opt/tool".into(), Binary::default());
+        let mut busybox = record("busybox", "1.36.1", PackageKind::Binary, "");
+        busybox.arch = None;
+        inv.databases
+            .insert("/usr/bin/ls".into(), vec![busybox.clone()]);
+        inv.databases.insert("/opt/tool".into(), vec![busybox]);
+        let layers = vec![LayerSummary {
+            files: vec![
+                meta("/var/lib/dpkg/info/coreutils.list"),
+                meta("/usr/bin/ls"),
+                meta("/opt/tool"),
+            ],
+            inventory: inv,
+            ..LayerSummary::default()
+        }];
+        let files = FileIndex::build(&layers);
+        let inventory = Inventory::assemble(&layers, &files);
+        let owners: Vec<_> = inventory
+            .binaries
+            .iter()
+            .map(|b| (b.path.as_str(), b.package.as_deref()))
+            .collect();
+        assert_eq!(
+            owners,
+            [("/opt/tool", None), ("/usr/bin/ls", Some("coreutils"))]
+        );
+        let found: Vec<_> = inventory
+            .packages
+            .iter()
+            .flat_map(|p| &p.locations)
+            .map(|l| l.path.as_str())
+            .collect();
+        assert_eq!(
+            found,
+            ["/opt/tool"],
+            "the owned file's classifier match is dropped"
         );
     }
 

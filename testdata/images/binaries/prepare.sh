@@ -3,6 +3,7 @@
 #   bin/hardened      gcc, PIE, full RELRO, canary, FORTIFY, RUNPATH $ORIGIN/../lib
 #   bin/weak          gcc, no PIE, no RELRO, executable stack, no canary, RUNPATH lib:/tmp/plugins
 #   bin/libgreet.so   a shared library with a SONAME
+#   bin/noted         gcc with an ELF .note.package (FDO packaging metadata)
 #   bin/gohello       Go module with two dependencies (one replaced) from a local file proxy,
 #                     so the buildinfo carries real versions and h1: sums   (needs go)
 #   bin/rust-audited  cargo auditable build with hex and base64 (.dep-v0)    (needs cargo-auditable)
@@ -37,6 +38,11 @@ gcc -O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -pie -Wl,-z,relro,-z,
 gcc -O0 -no-pie -fno-stack-protector -U_FORTIFY_SOURCE -Wl,-z,norelro -z execstack \
     -Wl,-rpath,'lib:/tmp/plugins' -o "$ctx/bin/weak" "$w/hello.c"
 gcc -O2 -shared -fPIC -Wl,-soname,libgreet.so.1 -o "$ctx/bin/libgreet.so" "$w/greet.c"
+# An ELF package note (systemd.io/ELF_PACKAGE_METADATA), as Fedora's and Debian's package-notes
+# tooling writes it; -Xlinker keeps the JSON's commas away from -Wl's splitting.
+gcc -O2 -fstack-protector-strong -fPIE -pie -Wl,-z,relro,-z,now -o "$ctx/bin/noted" "$w/hello.c" \
+    -Xlinker '--package-metadata={"type":"deb","name":"hello-noted","version":"1.2-3","architecture":"amd64"}'
+
 
 # --- Go --------------------------------------------------------------------------------
 if command -v go >/dev/null; then
