@@ -297,8 +297,9 @@ impl Inventory {
             .filter(|p| p.record.kind == PackageKind::Binary)
         {
             p.locations.retain(|l| {
-                !owners.contains_key(l.path.as_str())
-                    && !(os_managed && classifier::distribution_path(&l.path))
+                let owned = owners.contains_key(l.path.as_str())
+                    || (os_managed && classifier::distribution_path(&l.path));
+                !owned
             });
         }
         packages.retain(|p| !p.locations.is_empty());
