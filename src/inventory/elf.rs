@@ -38,6 +38,10 @@ pub struct ElfCataloger;
 
 /// Most bytes kept of one region beyond the head (dynamic table, section headers, tail).
 const REGION_CAP: u64 = 1 << 20;
+/// Most bytes kept, beyond the head, of a large file's first read-only segment when its dynamic
+/// table lies further on: that segment holds `.dynsym` and `.dynstr`, which the stream passes
+/// before the dynamic table can say where they are.
+const SPECULATIVE_CAP: u64 = 8 << 20;
 /// Bytes kept from the end of a large file.
 const TAIL_BYTES: u64 = 1 << 20;
 /// Bytes kept from a Go buildinfo magic onwards: the blob and its inline strings.
@@ -331,6 +335,18 @@ fn plan(header: &header::Header, r: &mut Reading) -> bool {
                 dynamic_beyond |= ph.p_type == PT_DYNAMIC;
             }
         }
+    }
+    if dynamic_beyond
+        && let Some(phdrs) = program_headers(header, &view_of(r)).ok().flatten()
+        && let Some(first) = phdrs.iter().find(|p| {
+            p.p_type == PT_LOAD
+                && p.p_flags & goblin::elf::program_header::PF_X == 0
+                && p.p_offset <= head_end
+                && p.p_offset.saturating_add(p.p_filesz) > head_end
+        })
+    {
+        let end = first.p_offset.saturating_add(first.p_filesz);
+        wanted.push((head_end, (end - head_end).min(SPECULATIVE_CAP)));
     }
     let sh_len = u64::from(header.e_shnum) * u64::from(header.e_shentsize);
     if header.e_shoff != 0 && header.e_shoff.saturating_add(sh_len) > head_end {
