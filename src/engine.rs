@@ -58,13 +58,13 @@ impl Default for ScanOptions {
 /// Routes file events to the rules and catalogers that asked for them, collecting file-level
 /// findings and the layer's inventory.
 struct ScanSink {
+    limits: crate::limits::Limits,
     catalogers: &'static [&'static dyn Cataloger],
     classify: bool,
     rules: &'static [&'static dyn Rule],
     findings: Findings,
     inventory: LayerInventory,
     warnings: Vec<String>,
-    max_database_bytes: u64,
 }
 
 impl LayerSink for ScanSink {
@@ -138,7 +138,7 @@ impl LayerSink for ScanSink {
             if event.truncated {
                 self.warnings.push(format!(
                     "{path}: {} bytes, over max_database_bytes ({}); its packages are not listed",
-                    event.meta.size, self.max_database_bytes
+                    event.meta.size, self.limits.max_database_bytes
                 ));
                 continue;
             }
@@ -158,7 +158,7 @@ impl ScanSink {
         meta: &FileMeta,
         reader: &mut dyn Read,
     ) -> std::io::Result<()> {
-        match cataloger.catalog_stream(meta, reader, &mut self.inventory) {
+        match cataloger.catalog_stream(meta, reader, &self.limits, &mut self.inventory) {
             Ok(()) => Ok(()),
             Err(CatalogError::Read(e)) => Err(e),
             Err(CatalogError::Parse(e)) => {
@@ -182,13 +182,13 @@ pub fn scan_layer(
 ) -> Result<LayerSummary, WalkError> {
     let limits = &options.settings.limits;
     let mut sink = ScanSink {
+        limits: *limits,
         catalogers: options.catalogers,
         classify: options.classify,
         rules: options.rules,
         findings: Findings::default(),
         inventory: LayerInventory::default(),
         warnings: Vec::new(),
-        max_database_bytes: limits.max_database_bytes.max(limits.max_file_bytes),
     };
     let mut summary = layer::walk(blob, declared, limits, &mut sink)?;
     summary.findings = sink.findings.into_vec();

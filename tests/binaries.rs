@@ -406,3 +406,20 @@ fn package_note_is_read() {
         "{purls:?}"
     );
 }
+
+/// The binary read limits in `layerguard.toml` reach the cataloger: with a tiny head window a
+/// small binary goes through the region path, and says what it could not read.
+#[test]
+fn binary_limits_come_from_the_config() {
+    let (_dir, cfg) = config("[limits]\nmax_binary_bytes = 4096\nbinary_head_bytes = 64\n");
+    let s = scan(
+        &fixture("docker-archive", "binaries.tar"),
+        &["--config", cfg.to_str().unwrap(), "--fail-on", "never"],
+    );
+    assert_eq!(s.code, 0, "{}", s.stderr);
+    let warnings = s.json["warnings"].to_string();
+    assert!(
+        warnings.contains("/bin/busybox: elf cataloger: program headers beyond the read window"),
+        "{warnings}"
+    );
+}

@@ -88,10 +88,10 @@ impl Cataloger for ElfCataloger {
         &self,
         file: &FileMeta,
         reader: &mut dyn Read,
+        limits: &Limits,
         out: &mut LayerInventory,
     ) -> Result<(), CatalogError> {
-        // The cataloger interface carries no settings, so the documented defaults apply.
-        let Some(found) = read(file.size, reader, &Limits::default())? else {
+        let Some(found) = read(file.size, reader, limits)? else {
             return Ok(());
         };
         let Found {

@@ -63,6 +63,7 @@ impl Cataloger for JavaCataloger {
         &self,
         file: &FileMeta,
         reader: &mut dyn Read,
+        _limits: &crate::limits::Limits,
         out: &mut LayerInventory,
     ) -> Result<(), CatalogError> {
         let mut source = Tracked {
@@ -604,7 +605,12 @@ mod tests {
             link_target: None,
         };
         let mut out = LayerInventory::default();
-        let r = JavaCataloger.catalog_stream(&meta, &mut &bytes[..], &mut out);
+        let r = JavaCataloger.catalog_stream(
+            &meta,
+            &mut &bytes[..],
+            &crate::limits::Limits::default(),
+            &mut out,
+        );
         let purls = out
             .databases
             .remove("/app/app.jar")
@@ -734,7 +740,12 @@ mod tests {
             size: 10,
             link_target: None,
         };
-        let r = JavaCataloger.catalog_stream(&meta, &mut Failing, &mut LayerInventory::default());
+        let r = JavaCataloger.catalog_stream(
+            &meta,
+            &mut Failing,
+            &crate::limits::Limits::default(),
+            &mut LayerInventory::default(),
+        );
         assert!(matches!(r, Err(CatalogError::Read(_))), "{r:?}");
     }
 

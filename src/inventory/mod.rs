@@ -52,11 +52,12 @@ pub trait Cataloger: Send + Sync {
         false
     }
 
-    /// Reads a claimed file from `reader`, keeping only what it needs.
+    /// Reads a claimed file from `reader`, keeping only what it needs, within `limits`.
     fn catalog_stream(
         &self,
         _file: &FileMeta,
         _reader: &mut dyn std::io::Read,
+        _limits: &crate::limits::Limits,
         _out: &mut LayerInventory,
     ) -> Result<(), CatalogError> {
         Ok(())
