@@ -14,16 +14,6 @@ fn kitchen_sink_names_its_os_and_has_no_packages() {
     assert!(inv["binaries"].is_array(), "{inv}");
 }
 
-fn run(cmd: &mut Command) -> Vec<u8> {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
 /// This machine's dpkg database, imported as a one-layer image, must list exactly the packages
 /// `dpkg-query` says are installed.
 #[test]
@@ -48,32 +38,7 @@ fn host_dpkg_database_matches_dpkg_query() {
         "dpkg-query lists no installed package"
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("rootfs");
-    std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
-    std::fs::create_dir_all(root.join("etc")).unwrap();
-    std::fs::copy("/var/lib/dpkg/status", root.join("var/lib/dpkg/status")).unwrap();
-    // The host's /etc/os-release is usually a symlink; copy follows it, giving a regular file.
-    std::fs::copy("/etc/os-release", root.join("etc/os-release")).unwrap();
-    let rootfs_tar = dir.path().join("rootfs.tar");
-    run(Command::new("tar")
-        .arg("-cf")
-        .arg(&rootfs_tar)
-        .arg("-C")
-        .arg(&root)
-        .args(["etc", "var"]));
-    let tag = "layerguard-test/dpkg:1";
-    run(Command::new("docker")
-        .arg("import")
-        .arg(&rootfs_tar)
-        .arg(tag));
-    let archive = dir.path().join("dpkg.tar");
-    run(Command::new("docker")
-        .args(["save", "-o"])
-        .arg(&archive)
-        .arg(tag));
-
-    let s = scan(&format!("docker-archive:{}", archive.display()), &[]);
+    let s = scan(host_dpkg_image(), &[]);
     let inv = &s.json["inventory"];
     let found: BTreeMap<String, String> = inv["packages"]
         .as_array()

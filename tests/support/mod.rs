@@ -105,3 +105,51 @@ pub fn config(text: &str) -> (tempfile::TempDir, PathBuf) {
     std::fs::write(&path, text).unwrap();
     (dir, path)
 }
+
+/// Runs a command that must succeed and returns its standard output.
+pub fn run(cmd: &mut std::process::Command) -> Vec<u8> {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// A one-layer image holding only this machine's dpkg database and os-release: hundreds of real
+/// Debian packages whose ground truth `dpkg-query` gives. Built once per test run with
+/// `docker import` and `docker save`; returns its `docker-archive:` reference.
+pub fn host_dpkg_image() -> &'static str {
+    static IMAGE: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
+    &IMAGE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("rootfs");
+            std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
+            std::fs::create_dir_all(root.join("etc")).unwrap();
+            std::fs::copy("/var/lib/dpkg/status", root.join("var/lib/dpkg/status")).unwrap();
+            // The host's /etc/os-release is usually a symlink; copy follows it.
+            std::fs::copy("/etc/os-release", root.join("etc/os-release")).unwrap();
+            let rootfs_tar = dir.path().join("rootfs.tar");
+            run(std::process::Command::new("tar")
+                .arg("-cf")
+                .arg(&rootfs_tar)
+                .arg("-C")
+                .arg(&root)
+                .args(["etc", "var"]));
+            let tag = "layerguard-test/dpkg:1";
+            run(std::process::Command::new("docker")
+                .arg("import")
+                .arg(&rootfs_tar)
+                .arg(tag));
+            let archive = dir.path().join("dpkg.tar");
+            run(std::process::Command::new("docker")
+                .args(["save", "-o"])
+                .arg(&archive)
+                .arg(tag));
+            let reference = format!("docker-archive:{}", archive.display());
+            (dir, reference)
+        })
+        .1
+}
