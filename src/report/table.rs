@@ -105,6 +105,9 @@ fn summary(s: &mut String, report: &ScanReport, colour: bool) {
         report.warnings.len(),
         if report.warnings.len() == 1 { "" } else { "s" },
     );
+    if let Some(line) = inventory_line(report) {
+        let _ = writeln!(s, "{line}");
+    }
     for w in &report.warnings {
         match &w.location {
             Some(loc) => {
@@ -115,6 +118,34 @@ fn summary(s: &mut String, report: &ScanReport, colour: bool) {
             }
         }
     }
+}
+
+/// One line on what the inventory holds, e.g. `Inventory: Debian GNU/Linux 12 (bookworm); 744
+/// packages (deb 700, pypi 44); 1,700 ELF binaries (12 executables lack hardening)`. `None` when
+/// the inventory is empty (or turned off).
+fn inventory_line(report: &ScanReport) -> Option<String> {
+    let inv = &report.inventory;
+    if inv.os.is_none() && inv.packages.is_empty() && inv.binaries.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if let Some(os) = &inv.os {
+        parts.push(sanitize(os.pretty_name.as_deref().unwrap_or(&os.id)));
+    }
+    let mut by_type: std::collections::BTreeMap<&str, usize> = Default::default();
+    for p in &inv.packages {
+        *by_type.entry(p.record.kind.purl_type()).or_default() += 1;
+    }
+    let types: Vec<String> = by_type.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    parts.push(match types.len() {
+        0 => "no packages".to_owned(),
+        _ => format!("{} packages ({})", inv.packages.len(), types.join(", ")),
+    });
+    parts.push(format!("{} ELF binaries", inv.binaries.len()));
+    Some(format!(
+        "Inventory: {} (the JSON, CycloneDX and SPDX formats list them)",
+        parts.join("; ")
+    ))
 }
 
 /// Where a finding is, in words, e.g. `/usr/bin/su, layer 2, removed in layer 4`.
@@ -323,6 +354,22 @@ pub(super) mod tests {
             "no ANSI codes without colour, and none from the image"
         );
         assert!(text.contains("\\u{1b}[2J"));
+    }
+
+    #[test]
+    fn inventory_is_summed_up_in_one_line() {
+        let mut report = sample_report();
+        assert!(!render_to_string(&report, false).contains("Inventory:"));
+        report.inventory.os = Some(crate::inventory::OsRelease {
+            id: "debian".into(),
+            version_id: Some("12".into()),
+            pretty_name: Some("Debian GNU/Linux 12 (bookworm)".into()),
+        });
+        let text = render_to_string(&report, false);
+        assert!(
+            text.contains("Inventory: Debian GNU/Linux 12 (bookworm); no packages; 0 ELF binaries"),
+            "{text}"
+        );
     }
 
     #[test]
