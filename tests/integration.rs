@@ -9,6 +9,7 @@ mod hostile;
 mod inventory;
 mod languages;
 mod reports;
+mod rpmdb;
 mod rules;
 mod sbom;
 mod sources;

@@ -1,18 +1,30 @@
-//! rpm: the SQLite package database of rpm 4.16+ (`rpmdb.sqlite`: RHEL 9, Fedora 33+, Amazon
-//! Linux 2023, CBL-Mariner 2), at `/var/lib/rpm/` or, since Fedora 36, `/usr/lib/sysimage/rpm/`.
+//! rpm: the package database, at `/var/lib/rpm/` or, since Fedora 36 and on SUSE,
+//! `/usr/lib/sysimage/rpm/`, in any of its three formats:
 //!
-//! The database is opened from the bytes the walker read, inside SQLite's in-memory VFS: nothing
-//! is written to disk. Each row of its `Packages` table holds one package header blob, whose
-//! tags are decoded here. The Berkeley DB (`Packages`) and ndb (`Packages.db`) formats of older
-//! releases are not read yet.
+//! - SQLite (`rpmdb.sqlite`, rpm 4.16+: RHEL 9, Fedora 33+, Amazon Linux 2023, CBL-Mariner 2),
+//!   opened from the bytes the walker read inside SQLite's in-memory VFS (nothing is written to
+//!   disk); each row of its `Packages` table holds one header blob;
+//! - Berkeley DB hash (`Packages`: RHEL/CentOS 7 and 8, Amazon Linux 2), read by [`bdb`];
+//! - ndb (`Packages.db`: SUSE), read by [`ndb`].
+//!
+//! The format is told from the content, not the name. The header blobs are decoded here.
 
 use super::{Cataloger, LayerInventory, PackageKind, PackageRecord, is_file};
 use crate::event::FileMeta;
 use rusqlite::{Connection, OpenFlags};
 
-const PATHS: [&str; 2] = [
+#[path = "rpm_bdb.rs"]
+mod bdb;
+#[path = "rpm_ndb.rs"]
+mod ndb;
+
+const PATHS: [&str; 6] = [
     "/var/lib/rpm/rpmdb.sqlite",
     "/usr/lib/sysimage/rpm/rpmdb.sqlite",
+    "/var/lib/rpm/Packages",
+    "/usr/lib/sysimage/rpm/Packages",
+    "/var/lib/rpm/Packages.db",
+    "/usr/lib/sysimage/rpm/Packages.db",
 ];
 
 // Header tags (rpmtag.h).
@@ -38,7 +50,7 @@ const I18NSTRING: u32 = 9;
 const MAX_INDEX_ENTRIES: usize = 0xffff;
 const MAX_DATA_BYTES: usize = 256 << 20;
 
-/// Reads the rpm SQLite database.
+/// Reads the rpm package database (SQLite, Berkeley DB or ndb).
 pub struct RpmCataloger;
 
 impl Cataloger for RpmCataloger {
@@ -51,7 +63,15 @@ impl Cataloger for RpmCataloger {
     }
 
     fn catalog(&self, path: &str, content: &[u8], out: &mut LayerInventory) -> Result<(), String> {
-        let blobs = read_blobs(content)?;
+        let blobs = if content.starts_with(b"SQLite format 3\0") {
+            read_blobs(content)?
+        } else if ndb::is_ndb(content) {
+            ndb::read_blobs(content).map_err(|e| format!("rpm ndb database: {e}"))?
+        } else if bdb::is_bdb(content) {
+            bdb::read_blobs(content).map_err(|e| format!("rpm Berkeley DB database: {e}"))?
+        } else {
+            return Err("not an rpm database (SQLite, Berkeley DB or ndb)".into());
+        };
         let total = blobs.len();
         let mut packages = Vec::new();
         let (mut bad, mut first_error) = (0usize, None);
@@ -370,5 +390,224 @@ mod tests {
         conn.execute_batch("CREATE TABLE t (x);").unwrap();
         let other = conn.serialize("main").unwrap().to_vec();
         assert!(catalog(&other).1.unwrap_err().contains("Packages"));
+    }
+
+    /// A Berkeley DB hash file as rpm's bdb backend leaves it (little-endian, 512-byte pages):
+    /// page 1 holds the instance-0 counter, `inline` on the page and the first of `big` in an
+    /// overflow chain over pages 2.. .
+    fn bdb(inline: &[u8], big: &[u8]) -> Vec<u8> {
+        const PS: usize = 512;
+        let chunks: Vec<&[u8]> = big.chunks(PS - 26).collect();
+        let mut f = vec![0u8; PS * (2 + chunks.len())];
+        let put32 =
+            |f: &mut Vec<u8>, at: usize, v: u32| f[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        let put16 = |f: &mut Vec<u8>, at: usize, v: usize| {
+            f[at..at + 2].copy_from_slice(&(v as u16).to_le_bytes())
+        };
+        put32(&mut f, 12, 0x061561);
+        put32(&mut f, 16, 9);
+        put32(&mut f, 20, PS as u32);
+        f[25] = 8;
+        put32(&mut f, 32, (1 + chunks.len()) as u32);
+        // Page 1: items packed down from the end, offsets after the header.
+        let mut items: Vec<Vec<u8>> = Vec::new();
+        for (key, data) in [
+            (0u32, vec![1, 3, 0, 0, 0]),
+            (1, [&[1u8][..], inline].concat()),
+        ] {
+            items.push([&[1u8][..], &key.to_le_bytes()].concat());
+            items.push(if key == 0 { data } else { data.clone() });
+        }
+        let mut off = [0u8; 12].to_vec();
+        off[0] = 3;
+        off[4..8].copy_from_slice(&2u32.to_le_bytes());
+        off[8..12].copy_from_slice(&(big.len() as u32).to_le_bytes());
+        items.push([&[1u8][..], &2u32.to_le_bytes()].concat());
+        items.push(off);
+        let base = PS;
+        put32(&mut f, base + 8, 1);
+        f[base + 25] = 13;
+        put16(&mut f, base + 20, items.len());
+        let mut end = PS;
+        for (i, item) in items.iter().enumerate() {
+            end -= item.len();
+            f[base + end..base + end + item.len()].copy_from_slice(item);
+            put16(&mut f, base + 26 + 2 * i, end);
+        }
+        for (i, c) in chunks.iter().enumerate() {
+            let (n, at) = (2 + i, (2 + i) * PS);
+            put32(&mut f, at + 8, n as u32);
+            let next = if i + 1 < chunks.len() {
+                n as u32 + 1
+            } else {
+                0
+            };
+            put32(&mut f, at + 16, next);
+            put16(&mut f, at + 22, c.len());
+            f[at + 25] = 7;
+            f[at + 26..at + 26 + c.len()].copy_from_slice(c);
+        }
+        f
+    }
+
+    fn small() -> Vec<u8> {
+        header(&[
+            (NAME, STRING, s("tiny"), 1),
+            (VERSION, STRING, s("1"), 1),
+            (RELEASE, STRING, s("2"), 1),
+        ])
+    }
+
+    fn big() -> Vec<u8> {
+        let names: Vec<u8> = (0..200).flat_map(|i| s(&format!("file-{i}"))).collect();
+        header(&[
+            (NAME, STRING, s("big"), 1),
+            (VERSION, STRING, s("3"), 1),
+            (BASENAMES, STRING_ARRAY, names, 200),
+        ])
+    }
+
+    #[test]
+    fn berkeley_db_hash_inline_and_overflow_items() {
+        let db = bdb(&small(), &big());
+        let (pkgs, r) = catalog(&db);
+        r.unwrap();
+        let got: Vec<_> = pkgs.iter().map(|p| (p.name.as_str(), p.files)).collect();
+        assert_eq!(got, [("tiny", 0), ("big", 200)], "counter record skipped");
+        // The magic sets the byte order of everything else: a big-endian magic on these
+        // little-endian pages reads as nonsense, which must be an error, not a panic.
+        let mut swapped = db.clone();
+        swapped[12..16].copy_from_slice(&0x061561u32.to_be_bytes());
+        assert!(
+            catalog(&swapped).1.is_err(),
+            "little-endian pages read as big-endian"
+        );
+    }
+
+    #[test]
+    fn hostile_berkeley_db_files_are_errors() {
+        let good = bdb(&small(), &big());
+        let last_overflow = good.len() / 512 - 1;
+        type Spoil = Box<dyn Fn(&mut Vec<u8>)>;
+        let cases: Vec<(&str, Spoil)> = vec![
+            ("truncated", Box::new(|f| f.truncate(f.len() - 512))),
+            (
+                "page size",
+                Box::new(|f| f[20..24].copy_from_slice(&3000u32.to_le_bytes())),
+            ),
+            ("entries", Box::new(|f| f[512 + 20] = 0xff)),
+            (
+                "loop",
+                Box::new(move |f| {
+                    let at = last_overflow * 512 + 16;
+                    f[at..at + 4].copy_from_slice(&2u32.to_le_bytes());
+                    f[last_overflow * 512 + 22] = 0xfe; // a full page, so the length is not reached
+                    f[last_overflow * 512 + 23] = 0x01;
+                }),
+            ),
+            (
+                "length",
+                Box::new(|f| {
+                    // The last index entry is the overflow item; its length field is 8 bytes in.
+                    let item = u16::from_le_bytes([f[512 + 26 + 10], f[512 + 26 + 11]]) as usize;
+                    let at = 512 + item + 8;
+                    f[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+                }),
+            ),
+            (
+                "btree",
+                Box::new(|f| f[12..16].copy_from_slice(&0x053162u32.to_le_bytes())),
+            ),
+        ];
+        for (what, spoil) in cases {
+            let mut f = good.clone();
+            spoil(&mut f);
+            let (pkgs, r) = catalog(&f);
+            assert!(r.is_err() && pkgs.is_empty(), "{what}: {r:?}");
+        }
+        for cut in [0, 11, 100, 600, 1500] {
+            let _ = catalog(&good[..cut.min(good.len())]);
+        }
+    }
+
+    /// An ndb `Packages.db` as rpmpkg.c writes it.
+    fn ndb(blobs: &[Vec<u8>]) -> Vec<u8> {
+        let mut f = vec![0u8; 4096];
+        f[0..4].copy_from_slice(b"RpmP");
+        f[8..12].copy_from_slice(&1u32.to_le_bytes());
+        f[12..16].copy_from_slice(&1u32.to_le_bytes());
+        for slot in 2..256 {
+            f[slot * 16..slot * 16 + 4].copy_from_slice(b"Slot");
+        }
+        for (i, blob) in blobs.iter().enumerate() {
+            let count = (16 + blob.len() + 12).div_ceil(16);
+            let mut body = Vec::new();
+            body.extend(b"BlbS");
+            body.extend((i as u32 + 1).to_le_bytes());
+            body.extend(0u32.to_le_bytes());
+            body.extend((blob.len() as u32).to_le_bytes());
+            body.extend(blob);
+            body.resize(count * 16 - 12, 0);
+            let (mut a, mut b) = (1u32, 0u32);
+            for &x in &body {
+                a = (a + u32::from(x)) % 65521;
+                b = (b + a) % 65521;
+            }
+            body.extend(((b << 16) | a).to_le_bytes());
+            body.extend((blob.len() as u32).to_le_bytes());
+            body.extend(b"BlbE");
+            let slot = (2 + i) * 16;
+            let fields = [i as u32 + 1, (f.len() / 16) as u32, count as u32];
+            for (k, v) in fields.iter().enumerate() {
+                f[slot + 4 + 4 * k..slot + 8 + 4 * k].copy_from_slice(&v.to_le_bytes());
+            }
+            f.extend(body);
+        }
+        f
+    }
+
+    #[test]
+    fn ndb_database() {
+        let (pkgs, r) = catalog(&ndb(&[small(), big(), curl()]));
+        r.unwrap();
+        let names: Vec<_> = pkgs.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["tiny", "big", "curl"]);
+    }
+
+    #[test]
+    fn hostile_ndb_files_are_errors() {
+        let good = ndb(&[small(), big()]);
+        let flip = |at: usize| {
+            let mut f = good.clone();
+            f[at] ^= 0x40;
+            f
+        };
+        let huge_count = {
+            let mut f = good.clone();
+            f[32 + 12..32 + 16].copy_from_slice(&u32::MAX.to_le_bytes());
+            f
+        };
+        let huge_offset = {
+            let mut f = good.clone();
+            f[32 + 8..32 + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+            f
+        };
+        let pages = {
+            let mut f = good.clone();
+            f[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
+            f
+        };
+        for (what, f) in [
+            ("checksum", flip(4096 + 40)),
+            ("slot magic", flip(48)),
+            ("blob magic", flip(4096)),
+            ("count", huge_count),
+            ("offset", huge_offset),
+            ("pages", pages),
+            ("truncated", good[..good.len() - 1].to_vec()),
+        ] {
+            let (pkgs, r) = catalog(&f);
+            assert!(r.is_err() && pkgs.is_empty(), "{what}: {r:?}");
+        }
     }
 }
