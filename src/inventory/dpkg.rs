@@ -1,7 +1,7 @@
 //! dpkg: `/var/lib/dpkg/status`, and distroless' `/var/lib/dpkg/status.d/<name>` (one paragraph
 //! per file, because distroless images install packages without running dpkg).
 
-use super::{Cataloger, LayerInventory, PackageKind, PackageRecord, is_file, paragraphs};
+use super::{Cataloger, LayerInventory, PackageKind, PackageRecord, clip, is_file, paragraphs};
 use crate::event::FileMeta;
 
 const STATUS: &str = "/var/lib/dpkg/status";
@@ -102,14 +102,6 @@ fn parse_paragraph(lines: &[&str], status_required: bool) -> Result<Option<Packa
         files: 0,
         namespace: None,
     }))
-}
-
-/// Keeps hostile input from blowing up a warning message.
-fn clip(s: &str) -> &str {
-    match s.char_indices().nth(80) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
 }
 
 #[cfg(test)]

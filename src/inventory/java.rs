@@ -15,7 +15,7 @@
 //! Every package is recorded under the outer archive's path, which is the file the final
 //! filesystem holds.
 
-use super::{CatalogError, Cataloger, LayerInventory, PackageKind, PackageRecord, is_file};
+use super::{CatalogError, Cataloger, LayerInventory, PackageKind, PackageRecord, clip, is_file};
 use crate::event::FileMeta;
 use flate2::bufread::DeflateDecoder;
 use std::cell::Cell;
@@ -535,14 +535,6 @@ fn parse_properties(bytes: &[u8]) -> Vec<(String, String)> {
         .filter_map(|l| l.split_once(['=', ':']))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect()
-}
-
-/// Keeps hostile input from blowing up a warning message.
-fn clip(s: &str) -> &str {
-    match s.char_indices().nth(120) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
 }
 
 #[cfg(test)]

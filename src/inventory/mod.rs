@@ -94,6 +94,15 @@ pub static CATALOGERS: &[&dyn Cataloger] = &[
     &java::JavaCataloger,
 ];
 
+/// Shortens text quoted from an untrusted file in a warning, so a hostile file cannot flood the
+/// report.
+fn clip(s: &str) -> &str {
+    match s.char_indices().nth(80) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
 /// Catalogers read contents, which links and directories do not have.
 fn is_file(file: &FileMeta) -> bool {
     file.kind == FileKind::Regular

@@ -4,7 +4,7 @@
 //! Both are RFC 822 style headers ending at the first blank line; the body after it is the long
 //! description, which may itself contain `Name:` lines and is never read.
 
-use super::{Cataloger, LayerInventory, PackageKind, PackageRecord, is_file};
+use super::{Cataloger, LayerInventory, PackageKind, PackageRecord, clip, is_file};
 use crate::event::FileMeta;
 
 /// Reads Python package metadata.
@@ -108,14 +108,6 @@ fn normalise(name: &str) -> String {
         }
     }
     out
-}
-
-/// Keeps hostile input from blowing up a warning message.
-fn clip(s: &str) -> &str {
-    match s.char_indices().nth(80) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
 }
 
 #[cfg(test)]
