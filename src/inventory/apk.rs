@@ -68,6 +68,7 @@ fn parse_record(lines: &[&str]) -> Option<PackageRecord> {
         licenses: some(license).into_iter().collect(),
         files,
         namespace: None,
+        found_in: None,
     })
 }
 

@@ -95,6 +95,7 @@ impl VersionScan {
                 licenses: Vec::new(),
                 files: 1,
                 namespace: None,
+                found_in: None,
             })
             .collect()
     }

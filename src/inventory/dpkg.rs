@@ -101,6 +101,7 @@ fn parse_paragraph(lines: &[&str], status_required: bool) -> Result<Option<Packa
         licenses: Vec::new(),
         files: 0,
         namespace: None,
+        found_in: None,
     }))
 }
 

@@ -145,6 +145,7 @@ pub fn packages(info: &GoBuildInfo) -> Vec<PackageRecord> {
                 licenses: Vec::new(),
                 files: 0,
                 namespace,
+                found_in: None,
             }
         })
         .collect()

@@ -75,6 +75,7 @@ impl Cataloger for JavaCataloger {
             inflated: Rc::default(),
             records: Vec::new(),
             warnings: Vec::new(),
+            nesting: Vec::new(),
         };
         let result = {
             let mut r = BufReader::with_capacity(64 * 1024, &mut source);
@@ -131,6 +132,8 @@ struct Scan {
     inflated: Rc<Cell<u64>>,
     records: Vec<PackageRecord>,
     warnings: Vec<String>,
+    /// Entry names of the nested archives being read, outermost first.
+    nesting: Vec<String>,
 }
 
 /// Counts inflated bytes against [`MAX_INFLATED_BYTES`].
@@ -226,7 +229,14 @@ fn read_archive(
             break Err(format!("{}: {e}", clip(&header.name)));
         }
     };
+    let first_new = scan.records.len();
     add_records(archive, &poms, manifest.as_deref(), &mut scan.records);
+    if !scan.nesting.is_empty() {
+        let inner = scan.nesting.join("!/");
+        for record in &mut scan.records[first_new..] {
+            record.found_in = Some(inner.clone());
+        }
+    }
     result.map_err(|e| {
         if depth == 1 {
             e
@@ -370,7 +380,10 @@ fn use_entry(
         }
         EntryKind::Nested => {
             let file_name = name.rsplit('/').next().unwrap_or(name);
-            if let Err(e) = read_archive(data, file_name, depth + 1, scan) {
+            scan.nesting.push(name.to_owned());
+            let result = read_archive(data, file_name, depth + 1, scan);
+            scan.nesting.pop();
+            if let Err(e) = result {
                 scan.warnings.push(e);
             }
         }
@@ -481,6 +494,7 @@ fn maven(
         licenses,
         files: 0,
         namespace: group,
+        found_in: None,
     }
 }
 
@@ -653,6 +667,42 @@ mod tests {
                 "pkg:maven/commons-io@2.15.1",
                 "pkg:maven/org.example/demo@1.0.0",
             ]
+        );
+    }
+
+    #[test]
+    fn nested_packages_say_which_inner_archive_holds_them() {
+        let deepest = zip(&[(
+            "META-INF/maven/g/b/pom.properties",
+            b"groupId=g\nartifactId=b\nversion=2\n",
+            false,
+        )]);
+        let middle = zip(&[("lib/b.jar", &deepest, false)]);
+        let jar = zip(&[
+            ("META-INF/maven/org.example/demo/pom.properties", POM, true),
+            ("BOOT-INF/lib/a.jar", &middle, false),
+        ]);
+        let meta = FileMeta {
+            path: "/app/app.jar".into(),
+            kind: FileKind::Regular,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: jar.len() as u64,
+            link_target: None,
+        };
+        let mut out = LayerInventory::default();
+        let limits = crate::limits::Limits::default();
+        JavaCataloger
+            .catalog_stream(&meta, &mut &jar[..], &limits, &mut out)
+            .unwrap();
+        let found: Vec<(&str, Option<&str>)> = out.databases["/app/app.jar"]
+            .iter()
+            .map(|r| (r.name.as_str(), r.found_in.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [("b", Some("BOOT-INF/lib/a.jar!/lib/b.jar")), ("demo", None)]
         );
     }
 

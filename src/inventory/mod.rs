@@ -195,6 +195,10 @@ pub struct PackageRecord {
     /// prefix, Composer vendor. OS packages take theirs from `os-release` at merge.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    /// For a package inside a nested archive, its path within the file that lists it
+    /// (`BOOT-INF/lib/inner.jar`); reported on the package's location.
+    #[serde(skip)]
+    pub found_in: Option<String>,
 }
 
 /// What the catalogers found in one layer.
@@ -220,6 +224,10 @@ pub struct PackageLocation {
     pub path: String,
     /// The 0-based layer that provided that file.
     pub layer: usize,
+    /// The nested archive inside `path` that holds it (`BOOT-INF/lib/inner.jar`, or
+    /// `lib/a.jar!/lib/b.jar` deeper down).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_in: Option<String>,
 }
 
 /// A package installed in the final filesystem.
@@ -271,6 +279,7 @@ impl Inventory {
                     let location = PackageLocation {
                         path: path.clone(),
                         layer: i,
+                        found_in: record.found_in.clone(),
                     };
                     by_purl
                         .entry(purl.clone())
@@ -492,6 +501,7 @@ mod tests {
             licenses: Vec::new(),
             files: 0,
             namespace: None,
+            found_in: None,
         }
     }
 

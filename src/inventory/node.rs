@@ -70,6 +70,7 @@ fn parse(json: &Value) -> Result<Option<PackageRecord>, String> {
         licenses: licenses(obj),
         files: 0,
         namespace,
+        found_in: None,
     }))
 }
 

@@ -49,6 +49,7 @@ impl PackageNote {
             licenses: Vec::new(),
             files: 1,
             namespace: None,
+            found_in: None,
         }
     }
 }

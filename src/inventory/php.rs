@@ -70,6 +70,7 @@ fn parse(p: &Value) -> Option<PackageRecord> {
         licenses,
         files: 0,
         namespace: Some(vendor.to_owned()),
+        found_in: None,
     })
 }
 

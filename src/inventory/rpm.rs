@@ -265,6 +265,7 @@ fn parse_header(blob: &[u8]) -> Result<Option<PackageRecord>, String> {
         licenses: some(h.string(LICENSE)?).into_iter().collect(),
         files: h.file_count(),
         namespace: None,
+        found_in: None,
     }))
 }
 

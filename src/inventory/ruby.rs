@@ -77,6 +77,7 @@ fn parse(text: &str) -> Result<PackageRecord, String> {
         licenses,
         files: 0,
         namespace: None,
+        found_in: None,
     })
 }
 

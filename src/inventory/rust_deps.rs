@@ -98,6 +98,7 @@ pub fn audited_packages(crates: &[AuditedCrate]) -> Vec<PackageRecord> {
             licenses: Vec::new(),
             files: 0,
             namespace: None,
+            found_in: None,
         })
         .collect()
 }

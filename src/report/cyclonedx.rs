@@ -144,6 +144,9 @@ fn package_component(p: &Package) -> Value {
     for l in &p.locations {
         props.push(prop("layerguard:location:path", &l.path));
         props.push(prop("layerguard:location:layer", &l.layer.to_string()));
+        if let Some(inner) = &l.found_in {
+            props.push(prop("layerguard:location:found-in", inner));
+        }
     }
     c["properties"] = json!(props);
     c
@@ -511,6 +514,7 @@ pub(super) mod tests {
             licenses: licenses.iter().map(|s| s.to_string()).collect(),
             files: 0,
             namespace: (kind == PackageKind::Golang).then(|| "golang.org/x".to_owned()),
+            found_in: None,
         };
         let os = OsRelease {
             id: "debian".into(),
@@ -523,6 +527,7 @@ pub(super) mod tests {
             locations: vec![PackageLocation {
                 path: path.into(),
                 layer: 1,
+                found_in: None,
             }],
         }
     }
