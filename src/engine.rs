@@ -3,7 +3,7 @@
 //! with the scan, so scanning many images in one process cannot leak state between them.
 
 use crate::config::Settings;
-use crate::digest::Digest;
+use crate::digest::{Digest, DigestReader};
 use crate::error::{Error, Result};
 use crate::event::FileKind;
 use crate::event::{FileEvent, FileMeta, Interest};
@@ -95,27 +95,39 @@ impl LayerSink for ScanSink {
 
     fn stream(&mut self, meta: &FileMeta, reader: &mut dyn Read) -> std::io::Result<()> {
         let cataloger = self.catalogers.iter().find(|c| c.streams(meta));
-        let Some(mut scan) = VersionScan::for_path(&meta.path).filter(|_| self.classify) else {
-            return match cataloger {
-                Some(c) => self.run_streaming(*c, meta, reader),
-                None => Ok(()),
-            };
-        };
-        // The version classifier watches the bytes the cataloger reads, then whatever it left,
-        // so the file is still read once.
-        {
-            let mut observed = Observed {
-                inner: reader,
-                scan: &mut scan,
-            };
-            if let Some(c) = cataloger {
-                self.run_streaming(*c, meta, &mut observed)?;
+        let mut scan = VersionScan::for_path(&meta.path).filter(|_| self.classify);
+        if cataloger.is_none() && scan.is_none() {
+            return Ok(());
+        }
+        // Binaries get a SHA-256 for the SBOMs. The ELF cataloger reads them to the end anyway,
+        // so hashing what passes through costs no second read.
+        let mut hashed = DigestReader::new(reader);
+        match scan.as_mut() {
+            // The version classifier watches the bytes the cataloger reads, then whatever it
+            // left, so the file is still read once.
+            Some(scan) => {
+                let mut observed = Observed {
+                    inner: &mut hashed,
+                    scan,
+                };
+                if let Some(c) = cataloger {
+                    self.run_streaming(*c, meta, &mut observed)?;
+                }
+                if !observed.scan.done() {
+                    std::io::copy(&mut observed, &mut std::io::sink())?;
+                }
             }
-            if !observed.scan.done() {
-                std::io::copy(&mut observed, &mut std::io::sink())?;
+            None => {
+                if let Some(c) = cataloger {
+                    self.run_streaming(*c, meta, &mut hashed)?;
+                }
             }
         }
-        let records = scan.finish();
+        if let Some(binary) = self.inventory.binaries.get_mut(&meta.path) {
+            let (digest, _) = hashed.finish()?;
+            binary.sha256 = Some(digest.hex());
+        }
+        let records = scan.map(VersionScan::finish).unwrap_or_default();
         if !records.is_empty() {
             self.inventory
                 .databases

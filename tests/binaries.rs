@@ -423,3 +423,18 @@ fn binary_limits_come_from_the_config() {
         "{warnings}"
     );
 }
+
+/// Each binary carries the SHA-256 of the file, the same `sha256sum` gives (the large skopeo
+/// goes through the region path, the others whole).
+#[test]
+fn binary_hashes_match_sha256sum() {
+    for name in ["hardened", "libgreet.so", "skopeo"] {
+        let Some(file) = host_copy(name) else {
+            continue;
+        };
+        let out = run(Command::new("sha256sum").arg(&file));
+        let expected = String::from_utf8(out).unwrap();
+        let expected = expected.split_whitespace().next().unwrap();
+        assert_eq!(binary(&image_path(name))["sha256"], expected, "{name}");
+    }
+}

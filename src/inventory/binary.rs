@@ -46,6 +46,9 @@ pub struct Binary {
     /// Rust crates, for Rust binaries.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rust: Option<RustDeps>,
+    /// SHA-256 of the file, hex: lets SBOM consumers match the exact build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     /// The package the binary says built it, from its `.note.package` ELF note.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub package_note: Option<super::package_note::PackageNote>,

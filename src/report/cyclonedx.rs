@@ -187,12 +187,16 @@ fn binary_component(b: &Binary) -> Value {
     if let Some(p) = &b.package {
         props.push(prop("layerguard:package", p));
     }
-    json!({
+    let mut c = json!({
         "type": if is_executable(b) { "application" } else { "file" },
         "bom-ref": binary_ref(b),
         "name": b.path,
         "properties": props,
-    })
+    });
+    if let Some(sha) = &b.sha256 {
+        c["hashes"] = json!([{ "alg": "SHA-256", "content": sha }]);
+    }
+    c
 }
 
 fn prop(name: &str, value: &str) -> Value {
@@ -551,6 +555,8 @@ pub(super) mod tests {
                 fortify: false,
             },
             package: package.map(str::to_owned),
+            // Present so the schema tests cover the hash fields of both formats.
+            sha256: Some("5e".repeat(32)),
             ..Binary::default()
         }
     }

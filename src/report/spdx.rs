@@ -215,6 +215,9 @@ fn binary(b: &Binary, id: &str) -> Value {
     if let Some(s) = &b.soname {
         p["summary"] = json!(format!("soname {s}"));
     }
+    if let Some(sha) = &b.sha256 {
+        p["checksums"] = json!([{ "algorithm": "SHA256", "checksumValue": sha }]);
+    }
     p
 }
 
