@@ -250,3 +250,26 @@ fn trivy_accepts_the_cyclonedx_bom() {
         "trivy lists our packages"
     );
 }
+
+/// SBOMs carry each binary's SHA-256 without being asked: both formats, same value.
+#[test]
+fn sboms_carry_binary_hashes() {
+    let image = fixture("docker-archive", "kitchen-sink.tar");
+    let bom = parse(&render(&image, "cyclonedx"));
+    let busybox = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "/bin/busybox")
+        .expect("busybox component");
+    let sha = busybox["hashes"][0]["content"].as_str().expect("a SHA-256");
+    assert_eq!(busybox["hashes"][0]["alg"], "SHA-256");
+    let spdx = parse(&render(&image, "spdx-json"));
+    let package = spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "/bin/busybox")
+        .expect("busybox package");
+    assert_eq!(package["checksums"][0]["checksumValue"], sha);
+}

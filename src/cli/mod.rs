@@ -103,6 +103,9 @@ struct ScanArgs {
     /// Skip the inventory (packages, binaries): rules only.
     #[arg(long)]
     no_inventory: bool,
+    /// Record each binary's SHA-256 (always on for the cyclonedx and spdx-json formats).
+    #[arg(long)]
+    hash_binaries: bool,
 }
 
 /// Parses arguments, runs the command and returns the exit code.

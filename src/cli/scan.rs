@@ -45,6 +45,11 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         options.catalogers = &[];
         options.classify = false;
     }
+    options.hash_binaries = args.hash_binaries
+        || matches!(
+            args.format,
+            OutputFormat::CycloneDx | OutputFormat::SpdxJson
+        );
     if let Some(t) = args.threads {
         options.threads = t.max(1);
     }
