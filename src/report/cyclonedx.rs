@@ -13,65 +13,15 @@ use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 /// Writes `report` as a CycloneDX 1.6 JSON BOM.
+///
+/// The document is written piece by piece: the head, then each component and each dependency as
+/// it is built. A BOM of thousands of binaries would otherwise exist twice in memory, once as a
+/// JSON tree and once as text, and cost more than the scan that found them.
 pub fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &bom(report))?;
-    out.write_all(b"\n")
-}
-
-/// The BOM as a JSON value.
-pub(super) fn bom(report: &ScanReport) -> Value {
     let inv = &report.inventory;
     let graph = Graph::new(report);
     let root_ref = graph.image_ref.clone();
-
-    let mut components = Vec::new();
-    if let Some(os) = &inv.os {
-        let mut c = json!({
-            "type": "operating-system",
-            "bom-ref": OS_REF,
-            "name": os.id,
-        });
-        if let Some(v) = &os.version_id {
-            c["version"] = json!(v);
-        }
-        if let Some(p) = &os.pretty_name {
-            c["description"] = json!(p);
-        }
-        components.push(c);
-    }
-    for p in &inv.packages {
-        components.push(package_component(p));
-    }
-    for b in &inv.binaries {
-        components.push(binary_component(b));
-    }
-
-    let mut dependencies = vec![json!({ "ref": root_ref, "dependsOn": graph.top_level_refs() })];
-    if inv.os.is_some() {
-        let os_packages: Vec<&str> = graph
-            .os_packages()
-            .map(|i| inv.packages[i].purl.as_str())
-            .collect();
-        dependencies.push(json!({ "ref": OS_REF, "dependsOn": os_packages }));
-    }
-    for (i, b) in inv.binaries.iter().enumerate() {
-        let mut refs: Vec<String> = graph
-            .libraries(i)
-            .into_iter()
-            .map(|l| binary_ref(&inv.binaries[l]))
-            .collect();
-        refs.extend(
-            graph
-                .owners(i)
-                .into_iter()
-                .chain(graph.modules(i))
-                .map(|p| inv.packages[p].purl.clone()),
-        );
-        dedup_in_order(&mut refs);
-        dependencies.push(json!({ "ref": binary_ref(b), "dependsOn": refs }));
-    }
-
-    json!({
+    let head = json!({
         "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
         "bomFormat": "CycloneDX",
         "specVersion": "1.6",
@@ -87,9 +37,77 @@ pub(super) fn bom(report: &ScanReport) -> Value {
             },
             "component": image_component(report, &root_ref),
         },
-        "components": components,
-        "dependencies": dependencies,
-    })
+    });
+    let head = serde_json::to_string_pretty(&head)?;
+    // Reopen the head object: drop its closing brace and append the two arrays.
+    let open = head
+        .trim_end()
+        .strip_suffix('}')
+        .unwrap_or(&head)
+        .trim_end();
+    out.write_all(open.as_bytes())?;
+
+    let os = inv.os.as_ref().map(|os| {
+        let mut c = json!({
+            "type": "operating-system",
+            "bom-ref": OS_REF,
+            "name": os.id,
+        });
+        if let Some(v) = &os.version_id {
+            c["version"] = json!(v);
+        }
+        if let Some(p) = &os.pretty_name {
+            c["description"] = json!(p);
+        }
+        c
+    });
+    let components = os
+        .into_iter()
+        .chain(inv.packages.iter().map(package_component))
+        .chain(inv.binaries.iter().map(binary_component));
+    write_array(out, "components", components)?;
+
+    let root = json!({ "ref": root_ref, "dependsOn": graph.top_level_refs() });
+    let os_deps = inv.os.as_ref().map(|_| {
+        let os_packages: Vec<&str> = graph
+            .os_packages()
+            .map(|i| inv.packages[i].purl.as_str())
+            .collect();
+        json!({ "ref": OS_REF, "dependsOn": os_packages })
+    });
+    let binary_deps = inv.binaries.iter().enumerate().map(|(i, b)| {
+        let mut refs: Vec<String> = graph
+            .libraries(i)
+            .into_iter()
+            .map(|l| binary_ref(&inv.binaries[l]))
+            .collect();
+        refs.extend(
+            graph
+                .owners(i)
+                .into_iter()
+                .chain(graph.modules(i))
+                .map(|p| inv.packages[p].purl.clone()),
+        );
+        dedup_in_order(&mut refs);
+        json!({ "ref": binary_ref(b), "dependsOn": refs })
+    });
+    let dependencies = std::iter::once(root).chain(os_deps).chain(binary_deps);
+    write_array(out, "dependencies", dependencies)?;
+    out.write_all(b"\n}\n")
+}
+
+/// Writes `,\n  "name": [` then each item on its own line, then `]`.
+fn write_array(
+    out: &mut dyn Write,
+    name: &str,
+    items: impl Iterator<Item = Value>,
+) -> io::Result<()> {
+    write!(out, ",\n  \"{name}\": [")?;
+    for (i, item) in items.enumerate() {
+        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *out, &item)?;
+    }
+    out.write_all(b"\n  ]")
 }
 
 /// The `bom-ref` of the operating-system component.
