@@ -1,7 +1,10 @@
 //! dpkg: `/var/lib/dpkg/status`, and distroless' `/var/lib/dpkg/status.d/<name>` (one paragraph
 //! per file, because distroless images install packages without running dpkg).
 
-use super::{Cataloger, LayerInventory, PackageKind, PackageRecord, clip, is_file, paragraphs};
+use super::{
+    Cataloger, LayerInventory, PackageKind, PackageRecord, clip, is_file, paragraphs,
+    record_packages,
+};
 use crate::event::FileMeta;
 
 const STATUS: &str = "/var/lib/dpkg/status";
@@ -32,26 +35,13 @@ impl Cataloger for DpkgCataloger {
         // dpkg itself always writes Status; distroless' hand-made paragraphs may omit it.
         let status_required = path == STATUS;
         let text = String::from_utf8_lossy(content);
-        let mut packages = Vec::new();
-        let (mut total, mut bad, mut first_error) = (0usize, 0usize, None);
-        for para in paragraphs(&text) {
-            total += 1;
-            match parse_paragraph(&para, status_required) {
-                Ok(Some(p)) => packages.push(p),
-                Ok(None) => {}
-                Err(e) => {
-                    bad += 1;
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        out.databases.insert(path.to_owned(), packages);
-        match first_error {
-            None => Ok(()),
-            Some(e) => Err(format!(
-                "{bad} of {total} paragraphs are malformed and were skipped (first: {e})"
-            )),
-        }
+        record_packages(
+            path,
+            paragraphs(&text),
+            |para: Vec<&str>| parse_paragraph(&para, status_required),
+            "paragraphs",
+            out,
+        )
     }
 }
 

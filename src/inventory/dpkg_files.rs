@@ -132,14 +132,8 @@ mod merge_tests {
     use crate::overlay::FileIndex;
 
     fn layer(entries: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut b = tar::Builder::new(Vec::new());
-        for (path, data) in entries {
-            let mut h = tar::Header::new_gnu();
-            h.set_size(data.len() as u64);
-            h.set_mode(0o644);
-            b.append_data(&mut h, path, *data).unwrap();
-        }
-        b.into_inner().unwrap()
+        let files: Vec<_> = entries.iter().map(|(p, d)| (*p, *d, 0o644)).collect();
+        crate::layer::tar_of(&files)
     }
 
     /// The count comes from the list the final filesystem holds, matched by name and arch.

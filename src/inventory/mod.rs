@@ -103,6 +103,39 @@ fn clip(s: &str) -> &str {
     }
 }
 
+/// Records the packages a database's entries parse to, under the database's `path`. Entries
+/// that fail to parse are skipped, not fatal: the rest of the database is still true. They are
+/// counted into one warning that quotes the first problem; `what` names the entries
+/// (`paragraphs`, `package headers`).
+fn record_packages<T>(
+    path: &str,
+    entries: impl IntoIterator<Item = T>,
+    parse: impl Fn(T) -> Result<Option<PackageRecord>, String>,
+    what: &str,
+    out: &mut LayerInventory,
+) -> Result<(), String> {
+    let mut packages = Vec::new();
+    let (mut total, mut bad, mut first_error) = (0usize, 0usize, None);
+    for entry in entries {
+        total += 1;
+        match parse(entry) {
+            Ok(Some(p)) => packages.push(p),
+            Ok(None) => {}
+            Err(e) => {
+                bad += 1;
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    out.databases.insert(path.to_owned(), packages);
+    match first_error {
+        None => Ok(()),
+        Some(e) => Err(format!(
+            "{bad} of {total} {what} are malformed and were skipped (first: {e})"
+        )),
+    }
+}
+
 /// Catalogers read contents, which links and directories do not have.
 fn is_file(file: &FileMeta) -> bool {
     file.kind == FileKind::Regular

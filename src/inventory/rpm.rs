@@ -9,7 +9,7 @@
 //!
 //! The format is told from the content, not the name. The header blobs are decoded here.
 
-use super::{Cataloger, LayerInventory, PackageKind, PackageRecord, is_file};
+use super::{Cataloger, LayerInventory, PackageKind, PackageRecord, is_file, record_packages};
 use crate::event::FileMeta;
 use rusqlite::{Connection, OpenFlags};
 
@@ -72,26 +72,13 @@ impl Cataloger for RpmCataloger {
         } else {
             return Err("not an rpm database (SQLite, Berkeley DB or ndb)".into());
         };
-        let total = blobs.len();
-        let mut packages = Vec::new();
-        let (mut bad, mut first_error) = (0usize, None);
-        for blob in &blobs {
-            match parse_header(blob) {
-                Ok(Some(p)) => packages.push(p),
-                Ok(None) => {}
-                Err(e) => {
-                    bad += 1;
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        out.databases.insert(path.to_owned(), packages);
-        match first_error {
-            None => Ok(()),
-            Some(e) => Err(format!(
-                "{bad} of {total} package headers are malformed and were skipped (first: {e})"
-            )),
-        }
+        record_packages(
+            path,
+            &blobs,
+            |blob| parse_header(blob),
+            "package headers",
+            out,
+        )
     }
 }
 

@@ -334,6 +334,20 @@ fn walk_tar(
     Ok(())
 }
 
+/// A layer tar of regular files `(path, contents, mode)`, for tests across the crate.
+#[cfg(test)]
+pub(crate) fn tar_of(entries: &[(&str, &[u8], u32)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, data, mode) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(*mode);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, path, *data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,18 +364,6 @@ mod tests {
         fn file(&mut self, event: &FileEvent<'_>, _: Interest) {
             self.0.push(event.meta.path.clone());
         }
-    }
-
-    fn tar_of(entries: &[(&str, &[u8], u32)]) -> Vec<u8> {
-        let mut b = tar::Builder::new(Vec::new());
-        for (path, data, mode) in entries {
-            let mut h = tar::Header::new_gnu();
-            h.set_size(data.len() as u64);
-            h.set_mode(*mode);
-            h.set_entry_type(tar::EntryType::Regular);
-            b.append_data(&mut h, path, *data).unwrap();
-        }
-        b.into_inner().unwrap()
     }
 
     #[test]
