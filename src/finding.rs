@@ -1,8 +1,34 @@
-//! Findings: what a rule reports, where, and how bad it is.
+//! Findings: what a rule reports, where, and how bad it is. The bottom of the crate: rules,
+//! the scan, layer records and reports all speak in these types, and this module imports none
+//! of them.
 
-use crate::rules::RuleMeta;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
+
+/// The documentation every rule carries; the CLI, README and SARIF are generated from it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RuleMeta {
+    /// Stable code, `LG0xx`.
+    pub code: &'static str,
+    /// Stable kebab-case name; users' ignore files name rules by it.
+    pub name: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// One line: what it finds.
+    pub summary: &'static str,
+    /// Why it matters, naming the practice it enforces.
+    pub rationale: &'static str,
+    /// How to fix it.
+    pub remediation: &'static str,
+}
+
+impl RuleMeta {
+    /// True when `code_or_name` names this rule (either spelling, any case).
+    pub fn is_named(&self, code_or_name: &str) -> bool {
+        self.code.eq_ignore_ascii_case(code_or_name) || self.name.eq_ignore_ascii_case(code_or_name)
+    }
+}
 
 /// How bad a finding is. Ordered from least to most severe.
 #[derive(
@@ -51,7 +77,7 @@ impl fmt::Display for Severity {
 }
 
 /// Where a finding is. Any combination of the fields may be set.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Location {
     /// Absolute path in the image filesystem, like `/usr/bin/su`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,11 +128,15 @@ impl Location {
     }
 }
 
-/// One problem a rule found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One problem a rule found. It names its rule by code and name rather than pointing at the
+/// rule's metadata, so a finding read back from a layer record is the same value as the one the
+/// rule produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
-    /// The rule that found it.
-    pub rule: &'static RuleMeta,
+    /// The rule's kebab-case name.
+    pub rule: Cow<'static, str>,
+    /// The rule's code, `LG0xx`.
+    pub code: Cow<'static, str>,
     /// How bad it is (the rule's severity unless the rule raised or lowered it for this case).
     pub severity: Severity,
     /// What was found, for a person. Secret values only ever appear redacted.
@@ -115,25 +145,12 @@ pub struct Finding {
     pub location: Location,
 }
 
-impl Serialize for Finding {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Finding", 5)?;
-        st.serialize_field("rule", self.rule.name)?;
-        st.serialize_field("code", self.rule.code)?;
-        st.serialize_field("severity", &self.severity)?;
-        st.serialize_field("message", &self.message)?;
-        st.serialize_field("location", &self.location)?;
-        st.end()
-    }
-}
-
 impl Finding {
     /// The sort key that makes every report deterministic: most severe first, then rule, then place.
     pub fn sort_key(&self) -> impl Ord + '_ {
         (
             std::cmp::Reverse(self.severity),
-            self.rule.code,
+            &self.code,
             &self.location,
             &self.message,
         )
@@ -166,7 +183,8 @@ impl Findings {
         message: impl Into<String>,
     ) {
         self.items.push(Finding {
-            rule,
+            rule: Cow::Borrowed(rule.name),
+            code: Cow::Borrowed(rule.code),
             severity,
             message: message.into(),
             location,

@@ -1,20 +1,27 @@
 //! layerguard: a streaming container image hardening scanner.
 //!
 //! ```text
-//! Source ──open──► Image (manifest, config, layer descriptors)
-//!                    │ each layer, concurrently
+//! source ──open──► Image (manifest, config, layer descriptors) + blob bytes
+//!                    │ each distinct layer once, concurrently
 //!                    ▼
-//! blob ─► DigestReader ─► gzip|zstd|none ─► DigestReader ─► tar walk ─► FileEvent
-//!                    │                                   rules' file checks ◄─┘
+//! layer:  blob ─► DigestReader ─► gzip|zstd|none ─► DigestReader ─► tar walk ─► FileMeta ─► sink
 //!                    ▼
-//!          LayerSummary[] ─► verify digests ─► FileIndex (whiteouts applied)
+//! scan:   LayerRecord { content, file findings, layer inventory } keyed by (diff_id, fingerprint)
+//!         ─► verify ─► FileIndex (whiteouts applied) + Inventory
 //!                    ▼
-//!          ImageFacts ─► rules' image checks ─► ignores ─► ScanReport ─► report::render
-//!          LayerInventory[] ─► live databases, os-release ─► Inventory (purls) ──┘
+//! rules:  image checks on ImageFacts ─► ignores ─► ScanReport ─► report::render
 //! ```
 //!
-//! Data flows one way. Layers are read once, never extracted to disk; only metadata and the
-//! contents of files a rule or cataloger asked for are held in memory.
+//! Data flows one way and so do the imports. At the bottom is the vocabulary every stage
+//! speaks — [`digest`], [`finding`], [`reference`], [`event`], [`image`], [`image_config`],
+//! [`limits`], [`config`], [`signatures`], [`text`], [`error`]. [`source`] and [`layer`] know only
+//! the vocabulary and nothing of each other: a source hands over bytes, the layer pass turns
+//! bytes into facts. [`overlay`] merges layer contents into the final filesystem. [`rules`] and
+//! [`inventory`] see files and images through the vocabulary and the overlay, never through a
+//! source or a layer type. [`scan`] drives them all and builds the [`report::ScanReport`], which
+//! the writers in [`report`] only format. [`cli`] sits on top. Layers are read once, never
+//! extracted to disk; only metadata and the contents of files a rule or cataloger asked for are
+//! held in memory.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -22,19 +29,22 @@
 pub mod cli;
 pub mod config;
 pub mod digest;
-pub mod engine;
 pub mod error;
 pub mod event;
 pub mod finding;
+pub mod image;
 pub mod image_config;
 pub mod inventory;
 pub mod layer;
 pub mod limits;
 pub mod overlay;
+pub mod reference;
 pub mod report;
 pub mod rules;
+pub mod scan;
 pub mod signatures;
 pub mod source;
+pub mod text;
 
-pub use engine::{ScanOptions, scan};
 pub use error::{Error, Result};
+pub use scan::{ScanOptions, scan};

@@ -2,10 +2,10 @@
 //! has a cap with a documented default. A limit that is hit is an error naming the layer, never a
 //! silently shorter report.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Caps enforced while reading layers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Most bytes of one file read into memory for rules that asked for its contents

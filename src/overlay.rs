@@ -1,25 +1,30 @@
-//! The final filesystem: layer summaries merged in order, with whiteouts and opaque directories
+//! The final filesystem: layer contents merged in order, with whiteouts and opaque directories
 //! applied the way overlayfs applies them. What the merge hides is kept too, because a secret a
 //! later layer deleted is still in the image, and bytes a later layer replaced are wasted.
+//!
+//! The index stores no paths of its own: each live file is a (layer, row) pair pointing into the
+//! layers' [`FileTable`]s, kept in the tables' path order, so a lookup is a binary search and a
+//! directory's contents are one contiguous run.
 
 use crate::event::{FileKind, FileMeta};
-use crate::layer::LayerSummary;
-use std::collections::BTreeMap;
+use crate::layer::LayerContent;
+use crate::layer::files::{FileTable, cmp_parts, cmp_path, is_within};
+use std::cmp::Ordering;
 
 /// A file present in the final filesystem.
-#[derive(Debug, Clone, Copy)]
-pub struct LiveFile<'a> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveFile {
     /// Its metadata.
-    pub meta: &'a FileMeta,
+    pub meta: FileMeta,
     /// The layer that put this version there.
     pub layer: usize,
 }
 
 /// A file version that a later layer deleted or replaced.
-#[derive(Debug, Clone, Copy)]
-pub struct HiddenFile<'a> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HiddenFile {
     /// Its metadata.
-    pub meta: &'a FileMeta,
+    pub meta: FileMeta,
     /// The layer that added it.
     pub layer: usize,
     /// The layer that deleted or replaced it.
@@ -28,88 +33,171 @@ pub struct HiddenFile<'a> {
     pub deleted: bool,
 }
 
-/// Final-filesystem metadata, borrowed from the layer summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    layer: u32,
+    row: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Hidden {
+    slot: Slot,
+    removed_in: u32,
+    deleted: bool,
+}
+
+/// Final-filesystem metadata, pointing into the layers' contents.
 #[derive(Debug, Default)]
 pub struct FileIndex<'a> {
-    live: BTreeMap<&'a str, LiveFile<'a>>,
-    hidden: Vec<HiddenFile<'a>>,
+    layers: Vec<&'a LayerContent>,
+    live: Vec<Slot>,
+    hidden: Vec<Hidden>,
 }
 
 impl<'a> FileIndex<'a> {
     /// Merges layers bottom to top.
-    pub fn build(layers: &'a [LayerSummary]) -> Self {
+    pub fn build(layers: impl IntoIterator<Item = &'a LayerContent>) -> Self {
         let mut index = FileIndex::default();
-        for (i, layer) in layers.iter().enumerate() {
+        for (i, layer) in layers.into_iter().enumerate() {
+            index.layers.push(layer);
             // Whiteouts and opaque markers only ever affect lower layers, wherever they appear in
             // this layer's tar, so apply them before this layer's own files.
             for path in &layer.whiteouts {
-                index.remove(path, true, i, true);
+                index.remove(path, true, i);
             }
             for dir in &layer.opaque_dirs {
-                index.remove(dir, false, i, true);
+                index.remove(dir, false, i);
             }
-            for meta in &layer.files {
-                let replaced = index.live.insert(&meta.path, LiveFile { meta, layer: i });
-                if let Some(old) = replaced {
-                    index.hidden.push(HiddenFile {
-                        meta: old.meta,
-                        layer: old.layer,
-                        removed_in: i,
-                        deleted: false,
-                    });
-                    if old.meta.kind == FileKind::Dir && meta.kind != FileKind::Dir {
-                        index.remove(&meta.path, false, i, true);
-                    }
-                }
-            }
+            index.merge(i);
         }
         index
     }
 
-    fn remove(&mut self, path: &str, including_self: bool, by: usize, deleted: bool) {
-        let mut doomed: Vec<&'a str> = Vec::new();
-        if including_self && let Some((k, _)) = self.live.get_key_value(path) {
-            doomed.push(k);
-        }
-        let prefix = if path == "/" {
-            "/".to_owned()
-        } else {
-            format!("{path}/")
-        };
-        doomed.extend(
-            self.live
-                .range::<str, _>((
-                    std::ops::Bound::Included(prefix.as_str()),
-                    std::ops::Bound::<&str>::Unbounded,
-                ))
-                .take_while(|(k, _)| k.starts_with(&prefix))
-                .map(|(k, _)| *k),
-        );
-        for key in doomed {
-            if let Some(old) = self.live.remove(key) {
-                self.hidden.push(HiddenFile {
-                    meta: old.meta,
-                    layer: old.layer,
-                    removed_in: by,
-                    deleted,
+    fn table(&self, slot: Slot) -> &'a FileTable {
+        &self.layers[slot.layer as usize].files
+    }
+
+    fn parts(&self, slot: Slot) -> (&'a str, &'a str) {
+        self.table(slot).parts(slot.row as usize)
+    }
+
+    /// The first live position whose path is not below `path` in component order.
+    fn lower_bound(&self, path: &str) -> usize {
+        self.live
+            .partition_point(|&s| cmp_path(path, self.parts(s)) == Ordering::Greater)
+    }
+
+    /// Removes `path` (when `including_self`) and everything below it.
+    fn remove(&mut self, path: &str, including_self: bool, by: usize) {
+        let start = self.lower_bound(path);
+        let mut end = start;
+        let mut keep_self = None;
+        while end < self.live.len() && is_within(path, self.parts(self.live[end])) {
+            let slot = self.live[end];
+            if !including_self && cmp_path(path, self.parts(slot)) == Ordering::Equal {
+                keep_self = Some(slot);
+            } else {
+                self.hidden.push(Hidden {
+                    slot,
+                    removed_in: by as u32,
+                    deleted: true,
                 });
             }
+            end += 1;
+        }
+        self.live.splice(start..end, keep_self);
+    }
+
+    /// Adds layer `i`'s files, each replacing the lower version of its path.
+    fn merge(&mut self, i: usize) {
+        let table = &self.layers[i].files;
+        let old = std::mem::take(&mut self.live);
+        let mut live = Vec::with_capacity(old.len() + table.len());
+        let mut pos = 0;
+        for row in 0..table.len() {
+            let parts = table.parts(row);
+            // Rows and the index share one order, so each row's place is found by a binary
+            // search over what is left: a small layer on a large index costs O(rows · log n).
+            let at = pos
+                + old[pos..]
+                    .partition_point(|&s| cmp_parts(self.parts(s), parts) == Ordering::Less);
+            live.extend_from_slice(&old[pos..at]);
+            pos = at;
+            if pos < old.len() && cmp_parts(self.parts(old[pos]), parts) == Ordering::Equal {
+                let replaced = old[pos];
+                pos += 1;
+                self.hidden.push(Hidden {
+                    slot: replaced,
+                    removed_in: i as u32,
+                    deleted: false,
+                });
+                let was_dir = self.table(replaced).kind(replaced.row as usize) == FileKind::Dir;
+                if was_dir && table.kind(row) != FileKind::Dir {
+                    let path = table.path(row);
+                    while pos < old.len() && is_within(&path, self.parts(old[pos])) {
+                        self.hidden.push(Hidden {
+                            slot: old[pos],
+                            removed_in: i as u32,
+                            deleted: true,
+                        });
+                        pos += 1;
+                    }
+                }
+            }
+            live.push(Slot {
+                layer: i as u32,
+                row: row as u32,
+            });
+        }
+        live.extend_from_slice(&old[pos..]);
+        self.live = live;
+    }
+
+    fn find(&self, path: &str) -> Option<Slot> {
+        let at = self.lower_bound(path);
+        let slot = *self.live.get(at)?;
+        (cmp_path(path, self.parts(slot)) == Ordering::Equal).then_some(slot)
+    }
+
+    fn live_file(&self, slot: Slot) -> LiveFile {
+        LiveFile {
+            meta: self.table(slot).meta(slot.row as usize),
+            layer: slot.layer as usize,
         }
     }
 
     /// The live version of `path`.
-    pub fn get(&self, path: &str) -> Option<LiveFile<'a>> {
-        self.live.get(path).copied()
+    pub fn get(&self, path: &str) -> Option<LiveFile> {
+        self.find(path).map(|s| self.live_file(s))
     }
 
-    /// Every live file, sorted by path.
-    pub fn iter(&self) -> impl Iterator<Item = LiveFile<'a>> + '_ {
-        self.live.values().copied()
+    /// The layer that holds the live version of `path`.
+    pub fn layer_of(&self, path: &str) -> Option<usize> {
+        self.find(path).map(|s| s.layer as usize)
+    }
+
+    /// The retained contents of `path` as the final filesystem holds it.
+    pub fn content(&self, path: &str) -> Option<&'a [u8]> {
+        let slot = self.find(path)?;
+        self.layers[slot.layer as usize]
+            .retained
+            .get(path)
+            .map(|r| r.0.as_slice())
+    }
+
+    /// Every live file, sorted by path (component order: a directory, then what it holds).
+    pub fn iter(&self) -> impl Iterator<Item = LiveFile> + '_ {
+        self.live.iter().map(|&s| self.live_file(s))
     }
 
     /// Every hidden file version, in the order the merge hid them.
-    pub fn hidden(&self) -> &[HiddenFile<'a>] {
-        &self.hidden
+    pub fn hidden(&self) -> impl Iterator<Item = HiddenFile> + '_ {
+        self.hidden.iter().map(|h| HiddenFile {
+            meta: self.table(h.slot).meta(h.slot.row as usize),
+            layer: h.slot.layer as usize,
+            removed_in: h.removed_in as usize,
+            deleted: h.deleted,
+        })
     }
 
     /// Number of live files.
@@ -126,8 +214,17 @@ impl<'a> FileIndex<'a> {
     pub fn removed_in(&self, path: &str, layer: usize) -> Option<usize> {
         self.hidden
             .iter()
-            .find(|h| h.layer == layer && h.meta.path == path)
-            .map(|h| h.removed_in)
+            .find(|h| {
+                h.slot.layer as usize == layer
+                    && cmp_path(path, self.parts(h.slot)) == Ordering::Equal
+            })
+            .map(|h| h.removed_in as usize)
+    }
+
+    /// Bytes the index itself holds (the layers' tables aside).
+    pub fn heap_bytes(&self) -> usize {
+        self.live.capacity() * std::mem::size_of::<Slot>()
+            + self.hidden.capacity() * std::mem::size_of::<Hidden>()
     }
 }
 
@@ -157,18 +254,22 @@ mod tests {
     #[test]
     fn whiteouts_opaque_dirs_and_overwrites_are_applied() {
         let layers = vec![
-            LayerSummary {
-                files: vec![
+            LayerContent {
+                files: [
                     dir("/opt"),
                     file("/opt/a", 10),
                     file("/etc/key", 5),
                     dir("/c"),
                     file("/c/x", 1),
-                ],
+                ]
+                .into_iter()
+                .collect(),
                 ..Default::default()
             },
-            LayerSummary {
-                files: vec![file("/opt/b", 3), file("/etc/key", 7)],
+            LayerContent {
+                files: [file("/opt/b", 3), file("/etc/key", 7)]
+                    .into_iter()
+                    .collect(),
                 whiteouts: vec!["/c".into()],
                 opaque_dirs: vec!["/opt".into()],
                 ..Default::default()
@@ -185,6 +286,31 @@ mod tests {
         assert_eq!(index.get("/etc/key").unwrap().meta.size, 7);
         assert_eq!(index.removed_in("/etc/key", 0), Some(1));
         assert_eq!(index.removed_in("/c/x", 0), Some(1));
-        assert_eq!(index.hidden().len(), 4);
+        assert_eq!(index.hidden().count(), 4);
+        let live: Vec<String> = index.iter().map(|f| f.meta.path).collect();
+        assert_eq!(live, ["/etc/key", "/opt", "/opt/b"]);
+    }
+
+    #[test]
+    fn a_directory_replaced_by_a_file_takes_its_contents_with_it() {
+        let mut link = file("/srv", 0);
+        link.kind = FileKind::Symlink;
+        let layers = [
+            LayerContent {
+                files: [dir("/srv"), file("/srv/a", 1), file("/srv-b", 1)]
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            },
+            LayerContent {
+                files: [link].into_iter().collect(),
+                ..Default::default()
+            },
+        ];
+        let index = FileIndex::build(&layers);
+        let live: Vec<String> = index.iter().map(|f| f.meta.path).collect();
+        assert_eq!(live, ["/srv", "/srv-b"]);
+        assert_eq!(index.get("/srv").unwrap().layer, 1);
+        assert_eq!(index.removed_in("/srv/a", 0), Some(1));
     }
 }

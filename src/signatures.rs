@@ -11,6 +11,13 @@ use regex::Regex;
 use serde::Deserialize;
 use std::sync::LazyLock;
 
+/// A digest of all the signature data compiled in: layer records made with other data are not
+/// reused.
+pub static DATA_DIGEST: LazyLock<crate::digest::Digest> = LazyLock::new(|| {
+    let all = [SECRETS, BUILD_TOOLS, PACKAGE_CACHES, BINARIES].join("\0");
+    crate::digest::Digest::of(all.as_bytes())
+});
+
 const SECRETS: &str = include_str!("../signatures/secrets.toml");
 const BUILD_TOOLS: &str = include_str!("../signatures/build_tools.toml");
 const PACKAGE_CACHES: &str = include_str!("../signatures/package_caches.toml");

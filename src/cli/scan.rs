@@ -42,8 +42,7 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         options.platform = Platform::parse(p).map_err(anyhow::Error::msg)?;
     }
     if args.no_inventory {
-        options.catalogers = &[];
-        options.classify = false;
+        options = options.without_inventory();
     }
     options.hash_binaries = args.hash_binaries
         || matches!(

@@ -1,17 +1,19 @@
 //! What the binary catalogers record about one executable or shared library. Our own types, not
 //! goblin's, so reports and SBOMs do not change shape when the parser does.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// One ELF file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Binary {
     /// Absolute path in the image (filled in at merge).
     pub path: String,
     /// 0-based layer that provided the live version (filled in at merge).
     pub layer: usize,
     /// `exec`, `dyn` (shared object or PIE), `rel`, `core`.
-    pub elf_type: String,
+    pub elf_type: ElfType,
     /// Machine, like `x86_64`, `aarch64`.
     pub machine: String,
     /// `PT_INTERP`, like `/lib64/ld-linux-x86-64.so.2`.
@@ -57,8 +59,85 @@ pub struct Binary {
     pub package: Option<String>,
 }
 
+impl Binary {
+    /// True for programs (as opposed to shared libraries): `ET_EXEC`, or a PIE, which is
+    /// `ET_DYN` with an interpreter. Relocatable objects and core files never run.
+    pub fn is_executable(&self) -> bool {
+        match self.elf_type {
+            ElfType::Exec => true,
+            ElfType::Dyn => self.interpreter.is_some(),
+            _ => false,
+        }
+    }
+}
+
+/// The ELF header's `e_type`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ElfType {
+    /// `ET_EXEC`: a position-dependent executable.
+    Exec,
+    /// `ET_DYN`: a shared object, or a PIE when it has an interpreter.
+    #[default]
+    Dyn,
+    /// `ET_REL`: an object file.
+    Rel,
+    /// `ET_CORE`: a core dump.
+    Core,
+    /// Any other value.
+    Unknown(u16),
+}
+
+impl ElfType {
+    /// From the header's `e_type`.
+    pub fn from_header(e_type: u16) -> Self {
+        match e_type {
+            goblin::elf::header::ET_EXEC => ElfType::Exec,
+            goblin::elf::header::ET_DYN => ElfType::Dyn,
+            goblin::elf::header::ET_REL => ElfType::Rel,
+            goblin::elf::header::ET_CORE => ElfType::Core,
+            other => ElfType::Unknown(other),
+        }
+    }
+}
+
+impl fmt::Display for ElfType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ElfType::Exec => f.write_str("exec"),
+            ElfType::Dyn => f.write_str("dyn"),
+            ElfType::Rel => f.write_str("rel"),
+            ElfType::Core => f.write_str("core"),
+            ElfType::Unknown(n) => write!(f, "unknown({n})"),
+        }
+    }
+}
+
+impl Serialize for ElfType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ElfType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(match text.as_ref() {
+            "exec" => ElfType::Exec,
+            "dyn" => ElfType::Dyn,
+            "rel" => ElfType::Rel,
+            "core" => ElfType::Core,
+            other => other
+                .strip_prefix("unknown(")
+                .and_then(|n| n.strip_suffix(')'))
+                .and_then(|n| n.parse().ok())
+                .map(ElfType::Unknown)
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown ELF type {other:?}")))?,
+        })
+    }
+}
+
 /// RELRO level.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Relro {
     /// No `PT_GNU_RELRO`.
@@ -71,7 +150,8 @@ pub enum Relro {
 }
 
 /// Exploit mitigations.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Hardening {
     /// Position-independent executable (or a shared object).
     pub pie: bool,
@@ -86,7 +166,8 @@ pub struct Hardening {
 }
 
 /// A Go module.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GoModule {
     /// Module path.
     pub path: String,
@@ -101,7 +182,8 @@ pub struct GoModule {
 }
 
 /// Go build information.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GoBuildInfo {
     /// Toolchain, like `go1.22.1`.
     pub go_version: String,
@@ -119,7 +201,7 @@ pub struct GoBuildInfo {
 }
 
 /// Where a Rust binary's crate list came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RustSource {
     /// The `.dep-v0` section `cargo auditable` embeds: exact.
@@ -129,7 +211,7 @@ pub enum RustSource {
 }
 
 /// A Rust crate.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RustCrate {
     /// Crate name.
     pub name: String,
@@ -138,7 +220,7 @@ pub struct RustCrate {
 }
 
 /// The crates of a Rust binary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RustDeps {
     /// How they were found.
     pub source: RustSource,

@@ -127,9 +127,9 @@ mod tests {
 
 #[cfg(test)]
 mod merge_tests {
-    use crate::engine::{ScanOptions, scan_layer};
     use crate::inventory::Inventory;
     use crate::overlay::FileIndex;
+    use crate::scan::{ScanOptions, record_of};
 
     fn layer(entries: &[(&str, &[u8])]) -> Vec<u8> {
         let files: Vec<_> = entries.iter().map(|(p, d)| (*p, *d, 0o644)).collect();
@@ -157,9 +157,11 @@ mod merge_tests {
             )]),
         ]
         .iter()
-        .map(|t| scan_layer(&mut &t[..], None, &options).unwrap())
+        .map(|t| record_of(t, &options))
         .collect();
-        let inv = Inventory::assemble(&layers, &FileIndex::build(&layers));
+        let inventories: Vec<_> = layers.iter().map(|l| &l.inventory).collect();
+        let files = FileIndex::build(layers.iter().map(|l| &l.content));
+        let inv = Inventory::assemble(&inventories, &files);
         let files: Vec<_> = inv
             .packages
             .iter()

@@ -18,7 +18,7 @@
 //! Offsets and sizes come from an untrusted file: every one is bounds-checked against what was
 //! captured, and no allocation is sized by a value read from the file.
 
-use super::binary::{Binary, Hardening, Relro, RustCrate, RustDeps, RustSource};
+use super::binary::{Binary, ElfType, Hardening, Relro, RustCrate, RustDeps, RustSource};
 use super::{
     CatalogError, Cataloger, LayerInventory, go_buildinfo, is_file, package_note, rust_deps,
 };
@@ -574,13 +574,7 @@ fn analyse(header: &header::Header, r: &Reading) -> Found {
     let view = view_of(r);
     let mut warnings = Vec::new();
     let mut b = Binary {
-        elf_type: match header.e_type {
-            header::ET_EXEC => "exec".to_owned(),
-            header::ET_DYN => "dyn".to_owned(),
-            header::ET_REL => "rel".to_owned(),
-            header::ET_CORE => "core".to_owned(),
-            other => format!("unknown({other})"),
-        },
+        elf_type: ElfType::from_header(header.e_type),
         machine: machine_name(header),
         ..Binary::default()
     };

@@ -24,9 +24,9 @@ mod ruby;
 mod rust_deps;
 
 use crate::event::{FileKind, FileMeta};
-use crate::layer::LayerSummary;
 use crate::overlay::FileIndex;
-use serde::Serialize;
+use crate::text::purl_encode as encode;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use binary::Binary;
@@ -94,14 +94,7 @@ pub static CATALOGERS: &[&dyn Cataloger] = &[
     &java::JavaCataloger,
 ];
 
-/// Shortens text quoted from an untrusted file in a warning, so a hostile file cannot flood the
-/// report.
-fn clip(s: &str) -> &str {
-    match s.char_indices().nth(80) {
-        Some((i, _)) => &s[..i],
-        None => s,
-    }
-}
+use crate::text::clip;
 
 /// Records the packages a database's entries parse to, under the database's `path`. Entries
 /// that fail to parse are skipped, not fatal: the rest of the database is still true. They are
@@ -142,7 +135,7 @@ fn is_file(file: &FileMeta) -> bool {
 }
 
 /// The package ecosystem a package belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PackageKind {
     /// A Debian package from the dpkg database.
@@ -205,7 +198,7 @@ impl PackageKind {
 }
 
 /// A package as one database records it, before the merge places it in the image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageRecord {
     /// Package name.
     pub name: String,
@@ -221,6 +214,7 @@ pub struct PackageRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Licence expressions the database records (none for dpkg, whose status file has none).
+    #[serde(default)]
     pub licenses: Vec<String>,
     /// Files the database says the package owns. A count, not the list, to keep reports small.
     pub files: usize,
@@ -229,13 +223,15 @@ pub struct PackageRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// For a package inside a nested archive, its path within the file that lists it
-    /// (`BOOT-INF/lib/inner.jar`); reported on the package's location.
-    #[serde(skip)]
+    /// (`BOOT-INF/lib/inner.jar`). The merge moves it onto the package's location, so a report's
+    /// packages never carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub found_in: Option<String>,
 }
 
 /// What the catalogers found in one layer.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LayerInventory {
     /// Parsed `os-release` files, keyed by path.
     pub os_release: BTreeMap<String, OsRelease>,
@@ -251,7 +247,7 @@ pub struct LayerInventory {
 }
 
 /// Where a component was found.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PackageLocation {
     /// The database file that lists it.
     pub path: String,
@@ -264,7 +260,7 @@ pub struct PackageLocation {
 }
 
 /// A package installed in the final filesystem.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Package {
     /// What the database says.
     #[serde(flatten)]
@@ -276,7 +272,7 @@ pub struct Package {
 }
 
 /// What is in the image.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Inventory {
     /// The distribution, from `/etc/os-release` or `/usr/lib/os-release`.
     pub os: Option<OsRelease>,
@@ -290,20 +286,17 @@ impl Inventory {
     /// Merges per-layer inventories, keeping only databases that are live in the final
     /// filesystem in the layer that provided them: a database a later layer replaced or deleted
     /// describes packages that are no longer installed.
-    pub fn assemble(layers: &[LayerSummary], files: &FileIndex<'_>) -> Inventory {
-        let live_in = |path: &str, layer: usize| files.get(path).map(|f| f.layer) == Some(layer);
+    pub fn assemble(layers: &[&LayerInventory], files: &FileIndex<'_>) -> Inventory {
+        let live_in = |path: &str, layer: usize| files.layer_of(path) == Some(layer);
         // `/etc/os-release` wins; on Debian it is a symlink, which has no parsed entry, so the
         // lookup falls through to the file it points at.
         let os = ["/etc/os-release", "/usr/lib/os-release"]
             .iter()
-            .find_map(|path| {
-                let live = files.get(path)?;
-                layers.get(live.layer)?.inventory.os_release.get(*path)
-            })
+            .find_map(|path| layers.get(files.layer_of(path)?)?.os_release.get(*path))
             .cloned();
         let mut by_purl: BTreeMap<String, Package> = BTreeMap::new();
         for (i, layer) in layers.iter().enumerate() {
-            for (path, records) in &layer.inventory.databases {
+            for (path, records) in &layer.databases {
                 if !live_in(path, i) {
                     continue;
                 }
@@ -317,7 +310,10 @@ impl Inventory {
                     by_purl
                         .entry(purl.clone())
                         .or_insert_with(|| Package {
-                            record: record.clone(),
+                            record: PackageRecord {
+                                found_in: None,
+                                ..record.clone()
+                            },
                             purl,
                             locations: Vec::new(),
                         })
@@ -357,7 +353,7 @@ impl Inventory {
         packages.retain(|p| !p.locations.is_empty());
         let mut binaries = Vec::new();
         for (i, layer) in layers.iter().enumerate() {
-            for (path, binary) in &layer.inventory.binaries {
+            for (path, binary) in &layer.binaries {
                 if live_in(path, i) {
                     binaries.push(Binary {
                         path: path.clone(),
@@ -380,12 +376,12 @@ impl Inventory {
 /// Which dpkg package owns each file, from the live file lists. A file a list names through a
 /// symlinked directory (`/lib` on merged-/usr systems) is also known under its `/usr` path.
 fn dpkg_owners<'a>(
-    layers: &'a [LayerSummary],
+    layers: &[&'a LayerInventory],
     live_in: &dyn Fn(&str, usize) -> bool,
 ) -> std::collections::HashMap<std::borrow::Cow<'a, str>, &'a str> {
     let mut owners = std::collections::HashMap::new();
     for (i, layer) in layers.iter().enumerate() {
-        for (path, files) in &layer.inventory.dpkg_files {
+        for (path, files) in &layer.dpkg_files {
             let Some((name, _)) = dpkg_files::package_of(path).filter(|_| live_in(path, i)) else {
                 continue;
             };
@@ -405,12 +401,12 @@ fn dpkg_owners<'a>(
 /// Sets `files` of each `deb` package from the live `/var/lib/dpkg/info/<name>[:<arch>].list`.
 fn fill_dpkg_files(
     packages: &mut [Package],
-    layers: &[LayerSummary],
+    layers: &[&LayerInventory],
     live_in: &dyn Fn(&str, usize) -> bool,
 ) {
     let mut counts: BTreeMap<(&str, Option<&str>), usize> = BTreeMap::new();
     for (i, layer) in layers.iter().enumerate() {
-        for (path, files) in &layer.inventory.dpkg_files {
+        for (path, files) in &layer.dpkg_files {
             if live_in(path, i)
                 && let Some(key) = dpkg_files::package_of(path)
             {
@@ -486,20 +482,6 @@ pub fn purl(record: &PackageRecord, os: Option<&OsRelease>) -> String {
     if !qualifiers.is_empty() {
         out.push('?');
         out.push_str(&qualifiers.join("&"));
-    }
-    out
-}
-
-/// Percent-encodes everything but the purl spec's unreserved characters, so `:` in an epoch and
-/// `+` in a version cannot be misread as separators (`1:2.3+b1` → `1%3A2.3%2Bb1`).
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
     }
     out
 }
@@ -614,17 +596,18 @@ mod tests {
         inv.databases
             .insert("/usr/bin/ls".into(), vec![busybox.clone()]);
         inv.databases.insert("/opt/tool".into(), vec![busybox]);
-        let layers = vec![LayerSummary {
-            files: vec![
+        let layers = vec![crate::layer::LayerContent {
+            files: [
                 meta("/var/lib/dpkg/info/coreutils.list"),
                 meta("/usr/bin/ls"),
                 meta("/opt/tool"),
-            ],
-            inventory: inv,
-            ..LayerSummary::default()
+            ]
+            .into_iter()
+            .collect(),
+            ..Default::default()
         }];
         let files = FileIndex::build(&layers);
-        let inventory = Inventory::assemble(&layers, &files);
+        let inventory = Inventory::assemble(&[&inv], &files);
         let owners: Vec<_> = inventory
             .binaries
             .iter()

@@ -2,10 +2,10 @@
 
 use super::{Cataloger, LayerInventory, is_file};
 use crate::event::FileMeta;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The distribution named by `os-release`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OsRelease {
     /// `ID` (`debian`, `alpine`); `linux` when absent, as os-release(5) specifies.
     pub id: String,

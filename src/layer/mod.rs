@@ -1,84 +1,100 @@
 //! Stage 2 of the flow: one pass over one layer.
 //!
 //! ```text
-//! blob bytes ─► DigestReader (manifest digest) ─► gzip | zstd | none ─► DigestReader (diff_id)
+//! blob bytes ─► DigestReader (blob digest) ─► gzip | zstd | none ─► DigestReader (diff_id)
 //!            ─► Guard (size and ratio limits) ─► tar entries ─► FileMeta ─► LayerSink
 //! ```
 //!
 //! The walker takes any byte stream — a file slice, standard input, a registry response — and
-//! never touches the disk. It hands each entry to a [`LayerSink`], reads contents only when the
-//! sink asks, and reads the blob to its very end so both digests cover every byte. The result is
-//! a [`LayerSummary`]: self-contained, independent of which image the layer belongs to and of its
-//! position, so summaries can be computed concurrently, cached by digest and merged in order.
+//! never touches the disk. It asks its [`LayerSink`] one question per file ([`LayerSink::plan`]),
+//! reads contents only as far as the answer says, and reads the blob to its very end so both
+//! digests cover every byte. It knows nothing of rules, catalogers or images: what it returns is
+//! the tar content's own facts ([`LayerContent`], keyed by its diff_id, the same whichever blob
+//! carried it) and, apart, the blob's ([`BlobFacts`]).
 
 pub mod decompress;
+pub mod files;
 pub mod tar_walk;
 
 use crate::digest::{Digest, DigestReader};
 use crate::event::{FileEvent, FileMeta, Interest};
-use crate::finding::Finding;
-use crate::inventory::LayerInventory;
 use crate::limits::Limits;
 use decompress::Compression;
-use serde::Serialize;
+use files::{FileTable, FileTableBuilder};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{self, BufReader, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tar_walk::EntryKind;
 
-/// Everything one pass over a layer learned. Independent of the image it came from.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct LayerSummary {
-    /// sha256 of the blob as stored (compressed).
-    pub blob_digest: Option<Digest>,
-    /// Bytes in the blob as stored.
-    pub blob_size: u64,
+/// What the tar stream of one layer holds. Nothing here depends on the blob that carried it
+/// (compression, blob digest), on the image, or on the layer's position.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LayerContent {
     /// sha256 of the uncompressed tar stream (the config's `rootfs.diff_ids` entry).
     pub diff_id: Option<Digest>,
     /// Bytes in the uncompressed tar stream.
     pub tar_size: u64,
     /// Sum of regular-file sizes.
     pub content_size: u64,
-    /// The compression found.
-    #[serde(skip)]
-    pub compression: Option<Compression>,
-    /// Files in tar order. A path may repeat; the last one wins.
-    pub files: Vec<FileMeta>,
+    /// Files, directories and links, sorted by path; a path the tar repeats keeps its last entry.
+    pub files: FileTable,
     /// Paths deleted from lower layers (`.wh.NAME`).
     pub whiteouts: Vec<String>,
     /// Directories whose lower-layer contents are hidden (`.wh..wh..opq`).
     pub opaque_dirs: Vec<String>,
     /// Raw names whose `..` components climb above the root; not part of the filesystem.
     pub escapes: Vec<String>,
-    /// Findings from file-level checks, located by path only (the layer index is added on merge).
-    pub findings: Vec<Finding>,
     /// Contents of small files kept for image-level checks, keyed by path.
-    #[serde(skip)]
-    pub retained: BTreeMap<String, Vec<u8>>,
-    /// Non-fatal problems found while reading this layer.
-    pub warnings: Vec<String>,
-    /// What the catalogers found in this layer, before the merge decides what is still live.
-    pub inventory: LayerInventory,
+    pub retained: BTreeMap<String, Retained>,
+}
+
+/// The kept contents of one file; stored as bytes, not as a list of numbers, by binary encoders.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Retained(#[serde(with = "serde_bytes")] pub Vec<u8>);
+
+/// What one pass learned about the blob as stored, apart from its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobFacts {
+    /// sha256 of the blob as stored (compressed).
+    pub digest: Digest,
+    /// Bytes in the blob as stored.
+    pub size: u64,
+    /// The compression found.
+    pub compression: Compression,
+}
+
+/// What the walker does with one file: the single question it asks a [`LayerSink`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// Skip it, pass its metadata, read its contents, or read and keep them.
+    pub interest: Interest,
+    /// Most content bytes read for [`LayerSink::file`] when `interest` is `Content` or above;
+    /// a longer file's event is marked truncated.
+    pub cap: u64,
+    /// Afterwards, hand the whole file to [`LayerSink::stream`] (binaries, archives): the sink
+    /// keeps only the regions it needs, so a file of any size costs bounded memory.
+    pub stream: bool,
+}
+
+impl Plan {
+    /// Nothing to do with this file.
+    pub const SKIP: Plan = Plan {
+        interest: Interest::None,
+        cap: 0,
+        stream: false,
+    };
 }
 
 /// The consumer the walker pushes files into.
 pub trait LayerSink {
-    /// How much of this file the sink needs.
-    fn interest(&self, meta: &FileMeta) -> Interest;
-    /// Called for every file whose interest is above `None`.
+    /// What to do with this file.
+    fn plan(&mut self, meta: &FileMeta) -> Plan;
+    /// Called for every file whose plan's interest is above `None`.
     fn file(&mut self, event: &FileEvent<'_>, interest: Interest);
-    /// True for package databases, which are read up to [`Limits::max_database_bytes`] instead
-    /// of [`Limits::max_file_bytes`]. Only asked when the interest is `Content` or above.
-    fn is_database(&self, _meta: &FileMeta) -> bool {
-        false
-    }
-    /// True when the sink wants to read this file itself, as a stream (binaries, archives): it
-    /// keeps only the regions it needs, so a file of any size costs bounded memory.
-    fn wants_stream(&self, _meta: &FileMeta) -> bool {
-        false
-    }
-    /// Reads a file the sink asked to stream. `reader` yields the whole file, from its first
+    /// Reads a file whose plan asked to stream it. `reader` yields the whole file, from its first
     /// byte, even when part of it was already read for [`LayerSink::file`]; whatever the sink
     /// leaves unread is skipped. Only read errors may be returned: they abort the layer.
     fn stream(&mut self, _meta: &FileMeta, _reader: &mut dyn Read) -> io::Result<()> {
@@ -86,8 +102,9 @@ pub trait LayerSink {
     }
 }
 
-/// Why a layer could not be read. The engine adds the image name and layer index.
-#[derive(Debug)]
+/// Why a layer could not be read. The scan adds the image name and layer index.
+#[derive(Debug, thiserror::Error)]
+#[error("{}{reason}", path.as_deref().map(|p| format!("{p}: ")).unwrap_or_default())]
 pub struct WalkError {
     /// The tar path being read, when the failure happened inside an entry.
     pub path: Option<String>,
@@ -183,13 +200,14 @@ pub fn walk(
     declared: Option<Compression>,
     limits: &Limits,
     sink: &mut dyn LayerSink,
-) -> Result<LayerSummary, WalkError> {
+) -> Result<(BlobFacts, LayerContent), WalkError> {
     let compressed = Arc::new(AtomicU64::new(0));
     let mut blob = DigestReader::new(Counting {
         inner: blob,
         count: compressed.clone(),
     });
-    let mut summary = LayerSummary::default();
+    let mut content = LayerContent::default();
+    let compression;
     {
         let mut buffered = BufReader::with_capacity(256 << 10, &mut blob);
         let found = Compression::sniff(&mut buffered).map_err(|e| WalkError::io(None, e))?;
@@ -206,7 +224,7 @@ pub fn walk(
                 limit: false,
             });
         }
-        summary.compression = Some(found);
+        compression = found;
         let decoder: Box<dyn Read + '_> = match found {
             Compression::None => Box::new(buffered),
             Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
@@ -224,25 +242,29 @@ pub fn walk(
             BufReader::with_capacity(256 << 10, &mut tar_stream),
             limits,
             sink,
-            &mut summary,
+            &mut content,
         )?;
         // Trailing bytes after the tar end-of-archive blocks are still part of the diff_id.
         let (diff_id, tar_size) = tar_stream.finish().map_err(|e| WalkError::io(None, e))?;
-        summary.diff_id = Some(diff_id);
-        summary.tar_size = tar_size;
+        content.diff_id = Some(diff_id);
+        content.tar_size = tar_size;
     }
-    let (blob_digest, blob_size) = blob.finish().map_err(|e| WalkError::io(None, e))?;
-    summary.blob_digest = Some(blob_digest);
-    summary.blob_size = blob_size;
-    Ok(summary)
+    let (digest, size) = blob.finish().map_err(|e| WalkError::io(None, e))?;
+    let facts = BlobFacts {
+        digest,
+        size,
+        compression,
+    };
+    Ok((facts, content))
 }
 
 fn walk_tar(
     stream: impl Read,
     limits: &Limits,
     sink: &mut dyn LayerSink,
-    summary: &mut LayerSummary,
+    summary: &mut LayerContent,
 ) -> Result<(), WalkError> {
+    let mut files = FileTableBuilder::default();
     let mut archive = tar::Archive::new(stream);
     let mut content = Vec::new();
     let mut last_path: Option<String> = None;
@@ -279,23 +301,19 @@ fn walk_tar(
         match tar_walk::classify(path, entry.header(), size, link) {
             EntryKind::File(meta) => {
                 summary.content_size += meta.size;
-                let interest = sink.interest(&meta);
+                let plan = sink.plan(&meta);
+                let interest = plan.interest;
                 let mut prefix_len = 0;
                 if interest >= Interest::Content && meta.size > 0 {
                     content.clear();
-                    let cap = if sink.is_database(&meta) {
-                        limits.max_database_bytes.max(limits.max_file_bytes)
-                    } else {
-                        limits.max_file_bytes
-                    };
                     (&mut entry)
-                        .take(cap)
+                        .take(plan.cap)
                         .read_to_end(&mut content)
                         .map_err(|e| WalkError::io(Some(&meta.path), e))?;
                     let event = FileEvent {
                         meta: &meta,
                         content: Some(&content),
-                        truncated: meta.size > cap,
+                        truncated: meta.size > plan.cap,
                     };
                     sink.file(&event, interest);
                     prefix_len = content.len();
@@ -303,7 +321,7 @@ fn walk_tar(
                         let keep = (limits.max_retained_bytes as usize).min(content.len());
                         summary
                             .retained
-                            .insert(meta.path.clone(), content[..keep].to_vec());
+                            .insert(meta.path.clone(), Retained(content[..keep].to_vec()));
                     }
                 } else if interest > Interest::None {
                     let event = FileEvent {
@@ -313,14 +331,18 @@ fn walk_tar(
                     };
                     sink.file(&event, interest);
                 }
-                if meta.size > 0 && sink.wants_stream(&meta) {
+                if meta.size > 0 && plan.stream {
                     // The bytes already read for `file` are replayed first, so the streaming
                     // consumer sees the file from its start without a second read of the layer.
                     let mut whole = (&content[..prefix_len]).chain(&mut entry);
                     sink.stream(&meta, &mut whole)
                         .map_err(|e| WalkError::io(Some(&meta.path), e))?;
                 }
-                summary.files.push(meta);
+                files.push(&meta).map_err(|e| WalkError {
+                    path: Some(meta.path.clone()),
+                    reason: e.to_string(),
+                    limit: true,
+                })?;
             }
             EntryKind::Whiteout(p) => summary.whiteouts.push(p),
             EntryKind::OpaqueDir(p) => summary.opaque_dirs.push(p),
@@ -331,6 +353,7 @@ fn walk_tar(
     // mid-entry only when the missing bytes are skipped, so force the reader to drain now.
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(|e| WalkError::io(last_path.as_deref(), e))?;
+    summary.files = files.finish();
     Ok(())
 }
 
@@ -354,11 +377,16 @@ mod tests {
 
     struct Everything(Vec<String>);
     impl LayerSink for Everything {
-        fn interest(&self, meta: &FileMeta) -> Interest {
-            if meta.path.ends_with("passwd") {
+        fn plan(&mut self, meta: &FileMeta) -> Plan {
+            let interest = if meta.path.ends_with("passwd") {
                 Interest::Retain
             } else {
                 Interest::Meta
+            };
+            Plan {
+                interest,
+                cap: 1 << 20,
+                stream: false,
             }
         }
         fn file(&mut self, event: &FileEvent<'_>, _: Interest) {
@@ -378,14 +406,18 @@ mod tests {
         let gz = gz.finish().unwrap();
         let limits = Limits::default();
         let mut sink = Everything(Vec::new());
-        let plain = walk(&tar[..], Some(Compression::None), &limits, &mut sink).unwrap();
-        let zipped = walk(&gz[..], Some(Compression::Gzip), &limits, &mut sink).unwrap();
-        assert_eq!(plain.diff_id, zipped.diff_id);
+        let (plain_blob, plain) =
+            walk(&tar[..], Some(Compression::None), &limits, &mut sink).unwrap();
+        let (zipped_blob, zipped) =
+            walk(&gz[..], Some(Compression::Gzip), &limits, &mut sink).unwrap();
+        assert_eq!(plain, zipped, "the content does not depend on the blob");
         assert_eq!(plain.diff_id, Some(Digest::of(&tar)));
-        assert_eq!(zipped.blob_digest, Some(Digest::of(&gz)));
+        assert_eq!(plain_blob.digest, Digest::of(&tar));
+        assert_eq!(zipped_blob.digest, Digest::of(&gz));
+        assert_eq!(zipped_blob.compression, Compression::Gzip);
         assert_eq!(plain.files.len(), 2);
         assert_eq!(plain.whiteouts, vec!["/etc/shadow".to_string()]);
-        assert!(plain.retained["/etc/passwd"].starts_with(b"root:"));
+        assert!(plain.retained["/etc/passwd"].0.starts_with(b"root:"));
         assert_eq!(sink.0.len(), 4);
     }
 
@@ -407,23 +439,24 @@ mod tests {
         b.append_link(&mut sym, "app/soft", "../etc/passwd")
             .unwrap();
         let tar = b.into_inner().unwrap();
-        let s = walk(
+        let (_, s) = walk(
             &tar[..],
             None,
             &Limits::default(),
             &mut Everything(Vec::new()),
         )
         .unwrap();
-        assert_eq!(s.files[0].path, format!("/{long}"));
-        assert_eq!(s.files[0].size, 2);
-        assert_eq!(s.files[1].kind, crate::event::FileKind::HardLink);
+        let files: Vec<FileMeta> = s.files.iter().collect();
+        assert_eq!(files[2].path, format!("/{long}"));
+        assert_eq!(files[2].size, 2);
+        assert_eq!(files[0].kind, crate::event::FileKind::HardLink);
         assert_eq!(
-            s.files[1].link_target.as_deref(),
+            files[0].link_target.as_deref(),
             Some(format!("/{long}").as_str())
         );
-        assert_eq!(s.files[2].kind, crate::event::FileKind::Symlink);
+        assert_eq!(files[1].kind, crate::event::FileKind::Symlink);
         assert_eq!(
-            s.files[2].link_target.as_deref(),
+            files[1].link_target.as_deref(),
             Some("../etc/passwd"),
             "symlink targets stay raw"
         );

@@ -7,6 +7,7 @@
 
 use super::ScanReport;
 use crate::inventory::{Binary, Package};
+use crate::text::purl_encode;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use std::collections::BTreeSet;
@@ -180,7 +181,7 @@ fn binary_component(b: &Binary) -> Value {
     let mut props = vec![
         prop("layerguard:location:path", &b.path),
         prop("layerguard:location:layer", &b.layer.to_string()),
-        prop("layerguard:elf:type", &b.elf_type),
+        prop("layerguard:elf:type", &b.elf_type.to_string()),
         prop("layerguard:elf:machine", &b.machine),
         prop("layerguard:elf:static", yes_no(b.is_static)),
         prop("layerguard:elf:stripped", yes_no(b.stripped)),
@@ -206,7 +207,7 @@ fn binary_component(b: &Binary) -> Value {
         props.push(prop("layerguard:package", p));
     }
     let mut c = json!({
-        "type": if is_executable(b) { "application" } else { "file" },
+        "type": if b.is_executable() { "application" } else { "file" },
         "bom-ref": binary_ref(b),
         "name": b.path,
         "properties": props,
@@ -281,12 +282,6 @@ pub(super) fn license_expression(licenses: &[String]) -> Option<String> {
     (!parts_dedup.is_empty()).then(|| parts_dedup.join(" AND "))
 }
 
-/// True for executables (as opposed to shared libraries): `ET_EXEC`, or a PIE, which has an
-/// interpreter.
-pub(super) fn is_executable(b: &Binary) -> bool {
-    b.elf_type == "exec" || b.interpreter.is_some()
-}
-
 fn dedup_in_order(v: &mut Vec<String>) {
     let mut seen = BTreeSet::new();
     v.retain(|s| seen.insert(s.clone()));
@@ -335,16 +330,12 @@ pub(super) fn image_identity(report: &ScanReport) -> String {
 }
 
 /// `pkg:oci/<name>@<digest>?arch=…&repository_url=…` when the manifest digest is known and the
-/// reference is a repository with a tag or a path (not a bare tag, not the path the user typed).
+/// image's own reference names a repository (not an OCI layout's bare tag).
 pub(super) fn image_purl(report: &ScanReport) -> Option<String> {
     let image = &report.image;
     let digest = image.digest.as_ref()?;
-    // An OCI `ref.name` is often a bare tag (`1`), which names no repository.
-    let named = image.reference.contains('/') || image.reference.contains(':');
-    if image.reference == image.source || !named {
-        return None;
-    }
-    let repo = repository(&image.reference);
+    let reference = image.image_ref.as_ref()?;
+    let repo = reference.repository_name()?;
     let name = repo.rsplit('/').next()?.to_ascii_lowercase();
     if name.is_empty() {
         return None;
@@ -358,46 +349,13 @@ pub(super) fn image_purl(report: &ScanReport) -> Option<String> {
     if let Some(arch) = image.platform.split('/').nth(1) {
         qualifiers.push(format!("arch={}", purl_encode(arch)));
     }
-    qualifiers.push(format!("repository_url={}", purl_encode(repo)));
-    if let Some(tag) = tag(&image.reference) {
+    qualifiers.push(format!("repository_url={}", purl_encode(&repo)));
+    if let Some(tag) = &reference.tag {
         qualifiers.push(format!("tag={}", purl_encode(tag)));
     }
     out.push('?');
     out.push_str(&qualifiers.join("&"));
     Some(out)
-}
-
-/// The reference without tag or digest (`localhost:5000/app:1@sha256:…` → `localhost:5000/app`).
-fn repository(reference: &str) -> &str {
-    let without_digest = reference.split_once('@').map_or(reference, |(r, _)| r);
-    let name_start = without_digest.rfind('/').map_or(0, |i| i + 1);
-    match without_digest[name_start..].rfind(':') {
-        Some(colon) => &without_digest[..name_start + colon],
-        None => without_digest,
-    }
-}
-
-/// The tag of a reference, if it has one.
-fn tag(reference: &str) -> Option<&str> {
-    let without_digest = reference.split_once('@').map_or(reference, |(r, _)| r);
-    let repo = repository(reference);
-    without_digest
-        .strip_prefix(repo)?
-        .strip_prefix(':')
-        .filter(|t| !t.is_empty())
-}
-
-/// Percent-encodes all but the purl spec's unreserved characters.
-fn purl_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The relations between the inventory's packages and binaries, by index, shared by the SBOM
@@ -558,7 +516,7 @@ pub(super) mod tests {
         Binary {
             path: path.into(),
             layer: 1,
-            elf_type: "dyn".into(),
+            elf_type: crate::inventory::binary::ElfType::Dyn,
             machine: "x86_64".into(),
             interpreter: soname
                 .is_none()
@@ -587,7 +545,7 @@ pub(super) mod tests {
         let mut go_bin = binary("/usr/local/bin/tool", None, &[], None);
         go_bin.is_static = true;
         go_bin.interpreter = None;
-        go_bin.elf_type = "exec".into();
+        go_bin.elf_type = crate::inventory::binary::ElfType::Exec;
         go_bin.go = Some(GoBuildInfo {
             go_version: "go1.22.1".into(),
             ..GoBuildInfo::default()
@@ -842,18 +800,26 @@ pub(super) mod tests {
 
     #[test]
     fn image_purl_needs_a_digest_and_a_name() {
+        use crate::reference::ImageRef;
         let mut r = sample_report();
-        r.image.reference = "localhost:5000/Team/App@sha256:00".into();
+        r.image.image_ref = Some(ImageRef {
+            registry: Some("localhost:5000".into()),
+            repository: Some("Team/App".into()),
+            ..ImageRef::default()
+        });
         let purl = image_purl(&r).unwrap();
         assert!(purl.starts_with("pkg:oci/app@sha256%3A"), "{purl}");
         assert!(
             purl.ends_with("repository_url=localhost%3A5000%2FTeam%2FApp"),
             "{purl}"
         );
-        r.image.reference = r.image.source.clone();
-        assert_eq!(image_purl(&r), None);
-        r.image.reference = "1".into();
-        assert_eq!(image_purl(&r), None);
+        r.image.image_ref = None;
+        assert_eq!(image_purl(&r), None, "no reference of its own");
+        r.image.image_ref = Some(ImageRef {
+            tag: Some("1".into()),
+            ..ImageRef::default()
+        });
+        assert_eq!(image_purl(&r), None, "a bare tag names no repository");
         let mut r = sample_report();
         r.image.digest = None;
         assert_eq!(image_purl(&r), None);

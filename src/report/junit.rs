@@ -3,19 +3,18 @@
 use super::ScanReport;
 use super::table::describe_location;
 use crate::finding::{Finding, Severity};
-use crate::rules::RULES;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 pub(super) fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
-    let cases: Vec<(&str, &str, Vec<&Finding>)> = RULES
+    let cases: Vec<(&str, &str, Vec<&Finding>)> = report
+        .rules
         .iter()
-        .map(|r| {
-            let meta = r.meta();
+        .map(|meta| {
             let found = report
                 .findings
                 .iter()
-                .filter(|f| f.rule.code == meta.code)
+                .filter(|f| f.code == meta.code)
                 .collect();
             (meta.code, meta.name, found)
         })
@@ -93,7 +92,7 @@ pub(super) fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()>
         for sup in &report.suppressed {
             let line = format!(
                 "suppressed {} {}: {} ({})",
-                sup.finding.rule.code,
+                sup.finding.code,
                 describe_location(&sup.finding.location),
                 sup.finding.message,
                 sup.reason
@@ -149,6 +148,7 @@ fn escape(s: &str, in_attribute: bool) -> String {
 mod tests {
     use super::*;
     use crate::report::table::tests::sample_report;
+    use crate::rules::RULES;
 
     fn rendered(report: &ScanReport) -> String {
         let mut out = Vec::new();

@@ -8,8 +8,9 @@ mod spdx;
 mod table;
 
 use crate::digest::Digest;
-use crate::finding::Finding;
+use crate::finding::{Finding, RuleMeta};
 use crate::inventory::Inventory;
+use crate::reference::ImageRef;
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -45,6 +46,10 @@ pub struct ScanReport {
     pub tool: Tool,
     /// What was scanned.
     pub image: ImageSummary,
+    /// The rules that ran, in code order: the formats that list rules (SARIF, JUnit, the
+    /// table's summary) list these.
+    #[serde(skip)]
+    pub rules: Vec<&'static RuleMeta>,
     /// Findings that remain after ignores, most severe first.
     pub findings: Vec<Finding>,
     /// What is installed in the final filesystem: distribution and packages.
@@ -78,6 +83,9 @@ impl Default for Tool {
 pub struct ImageSummary {
     /// The image's own reference (repo tag or OCI ref name), else what the user typed.
     pub reference: String,
+    /// The image's own reference, parsed, when it has one.
+    #[serde(skip)]
+    pub image_ref: Option<ImageRef>,
     /// What the user typed, like `docker-archive:app.tar`.
     pub source: String,
     /// The manifest digest, when the source has one.
@@ -136,6 +144,13 @@ pub struct ScanWarning {
     pub location: Option<String>,
     /// What happened.
     pub message: String,
+}
+
+impl ScanReport {
+    /// The metadata of the rule a finding names, when that rule ran.
+    pub fn rule(&self, code: &str) -> Option<&'static RuleMeta> {
+        self.rules.iter().copied().find(|r| r.code == code)
+    }
 }
 
 /// Writes `report` in `format`. A broken pipe is the caller's to treat as success.

@@ -6,8 +6,8 @@
 //! config field, the layer) travels in `logicalLocations` and `properties`.
 
 use super::ScanReport;
+use crate::finding::RuleMeta;
 use crate::finding::{Finding, Severity};
-use crate::rules::{RULES, RuleMeta};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use std::io::{self, Write};
@@ -53,7 +53,7 @@ fn log(report: &ScanReport) -> Value {
                     "version": report.tool.version,
                     "semanticVersion": report.tool.version,
                     "informationUri": INFORMATION_URI,
-                    "rules": RULES.iter().map(|r| rule(r.meta())).collect::<Vec<_>>(),
+                    "rules": report.rules.iter().map(|r| rule(r)).collect::<Vec<_>>(),
                 }
             },
             "originalUriBaseIds": {
@@ -153,14 +153,14 @@ fn result(report: &ScanReport, f: &Finding) -> Value {
     }
 
     let mut r = json!({
-        "ruleId": f.rule.code,
+        "ruleId": f.code,
         "level": level(f.severity),
         "message": { "text": f.message },
         "locations": [location],
         "partialFingerprints": { FINGERPRINT_KEY: fingerprint(report, f) },
         "properties": properties,
     });
-    if let Some(index) = RULES.iter().position(|r| r.meta().code == f.rule.code) {
+    if let Some(index) = report.rules.iter().position(|r| r.code == f.code) {
         r["ruleIndex"] = json!(index);
     }
     r
@@ -196,23 +196,20 @@ fn fingerprint(report: &ScanReport, f: &Finding) -> String {
         (None, None, None) => "image".to_owned(),
     };
     let mut h = Sha256::new();
-    for part in [f.rule.code, &place, repository(&report.image.reference)] {
+    // The repository, not the tag or digest: a new build of the same image keeps its alerts.
+    let repository = report
+        .image
+        .image_ref
+        .as_ref()
+        .and_then(|r| r.repository_name())
+        .unwrap_or_else(|| report.image.reference.clone());
+    for part in [&f.code, place.as_str(), repository.as_str()] {
         h.update(part.as_bytes());
         // A separator that cannot occur in the parts, so `a`+`bc` never collides with `ab`+`c`.
         h.update([0u8]);
     }
     let digest: [u8; 32] = h.finalize().into();
     hex::encode(digest)
-}
-
-/// `registry:5000/app:1.2@sha256:…` → `registry:5000/app`.
-fn repository(reference: &str) -> &str {
-    let without_digest = reference.split_once('@').map_or(reference, |(r, _)| r);
-    let name_start = without_digest.rfind('/').map_or(0, |i| i + 1);
-    match without_digest[name_start..].rfind(':') {
-        Some(colon) => &without_digest[..name_start + colon],
-        None => without_digest,
-    }
 }
 
 /// Percent-encodes everything but unreserved characters and `/`, so any file name, including one
@@ -232,6 +229,7 @@ fn encode_uri_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digest::Digest;
     use crate::report::table::tests::sample_report;
 
     fn rendered(report: &ScanReport) -> Value {
@@ -252,8 +250,8 @@ mod tests {
         let driver = &run["tool"]["driver"];
         assert_eq!(driver["name"], "layerguard");
         let rules = driver["rules"].as_array().unwrap();
-        assert_eq!(rules.len(), RULES.len());
-        for (rule, meta) in rules.iter().zip(RULES.iter().map(|r| r.meta())) {
+        assert_eq!(rules.len(), crate::rules::RULES.len());
+        for (rule, meta) in rules.iter().zip(&report.rules) {
             assert_eq!(rule["id"], meta.code);
             let sev = rule["properties"]["security-severity"].as_str().unwrap();
             assert!(sev.parse::<f64>().is_ok());
@@ -339,7 +337,10 @@ mod tests {
     fn fingerprints_survive_a_new_tag_and_layer_but_not_a_new_place() {
         let report = sample_report();
         let mut retagged = report.clone();
-        retagged.image.reference = "registry.example/app:1.3@sha256:abc".into();
+        retagged.image.reference = format!("registry.example/app:1.3@{}", Digest::of(b"x"));
+        retagged.image.image_ref =
+            crate::reference::ImageRef::parse(&retagged.image.reference).ok();
+        assert!(retagged.image.image_ref.is_some());
         retagged.findings[1].location.layer = Some(5);
         retagged.findings[1].message = "reworded".into();
         assert_eq!(
@@ -352,17 +353,6 @@ mod tests {
             .map(|f| fingerprint(&report, f))
             .collect();
         assert_eq!(prints.len(), report.findings.len());
-    }
-
-    #[test]
-    fn repository_drops_tag_and_digest_but_not_registry_port() {
-        assert_eq!(repository("alpine"), "alpine");
-        assert_eq!(repository("alpine:3.20"), "alpine");
-        assert_eq!(repository("localhost:5000/app"), "localhost:5000/app");
-        assert_eq!(
-            repository("localhost:5000/app:1@sha256:00"),
-            "localhost:5000/app"
-        );
     }
 
     #[test]

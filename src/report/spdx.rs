@@ -11,9 +11,7 @@
 //! writing, to the second.
 
 use super::ScanReport;
-use super::cyclonedx::{
-    Graph, image_identity, image_purl, is_executable, is_license_id, license_expression,
-};
+use super::cyclonedx::{Graph, image_identity, image_purl, is_license_id, license_expression};
 use crate::inventory::{Binary, Package};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -209,7 +207,7 @@ fn binary(b: &Binary, id: &str) -> Value {
         "packageFileName": b.path,
         "downloadLocation": NOASSERTION,
         "filesAnalyzed": false,
-        "primaryPackagePurpose": if is_executable(b) { "APPLICATION" } else { "LIBRARY" },
+        "primaryPackagePurpose": if b.is_executable() { "APPLICATION" } else { "LIBRARY" },
         "comment": comment,
     });
     if let Some(s) = &b.soname {

@@ -2,6 +2,7 @@
 
 use super::{ImageSummary, ScanReport};
 use crate::finding::{Finding, Location, Severity};
+use crate::text::human_size;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -18,11 +19,11 @@ pub(super) fn render(report: &ScanReport, colour: bool, out: &mut dyn Write) -> 
         let _ = writeln!(
             s,
             "No findings: the image passed all {} rules.",
-            crate::rules::RULES.len()
+            report.rules.len()
         );
         s.push('\n');
     } else {
-        findings(&mut s, &report.findings, colour);
+        findings(&mut s, report, colour);
     }
     summary(&mut s, report, colour);
     out.write_all(s.as_bytes())
@@ -52,10 +53,14 @@ fn header(s: &mut String, image: &ImageSummary) {
     );
 }
 
-fn findings(s: &mut String, findings: &[Finding], colour: bool) {
+fn findings(s: &mut String, report: &ScanReport, colour: bool) {
     let mut remediated: HashSet<&str> = HashSet::new();
     for severity in Severity::ALL.into_iter().rev() {
-        let group: Vec<&Finding> = findings.iter().filter(|f| f.severity == severity).collect();
+        let group: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .collect();
         if group.is_empty() {
             continue;
         }
@@ -70,13 +75,15 @@ fn findings(s: &mut String, findings: &[Finding], colour: bool) {
                 s,
                 "  {} {} ({})",
                 paint(&tag(severity), severity, colour),
-                f.rule.name,
-                f.rule.code
+                f.rule,
+                f.code
             );
             let _ = writeln!(s, "      {}", sanitize(&f.message));
             let _ = writeln!(s, "      at {}", describe_location(&f.location));
-            if remediated.insert(f.rule.code) {
-                let _ = writeln!(s, "      fix: {}", f.rule.remediation);
+            if remediated.insert(&f.code)
+                && let Some(rule) = report.rule(&f.code)
+            {
+                let _ = writeln!(s, "      fix: {}", rule.remediation);
             }
         }
         s.push('\n');
@@ -210,20 +217,6 @@ fn sanitize(text: &str) -> String {
         .collect()
 }
 
-fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
@@ -236,17 +229,20 @@ pub(super) mod tests {
     pub(in crate::report) fn sample_report() -> ScanReport {
         let setuid = find("setuid-file").unwrap().meta();
         let root = find("root-user").unwrap().meta();
-        let finding = |rule, severity, message: &str, location| Finding {
-            rule,
-            severity,
-            message: message.to_owned(),
-            location,
-        };
+        let finding =
+            |rule: &'static crate::finding::RuleMeta, severity, message: &str, location| Finding {
+                rule: rule.name.into(),
+                code: rule.code.into(),
+                severity,
+                message: message.to_owned(),
+                location,
+            };
         ScanReport {
             schema_version: SCHEMA_VERSION,
             tool: Tool::default(),
             image: ImageSummary {
                 reference: "registry.example/app:1.2".into(),
+                image_ref: crate::reference::ImageRef::parse("registry.example/app:1.2").ok(),
                 source: "docker-archive:app.tar".into(),
                 digest: Some(Digest::of(b"manifest")),
                 config_digest: Some(Digest::of(b"config")),
@@ -264,6 +260,7 @@ pub(super) mod tests {
                 files: 42,
             },
             inventory: Default::default(),
+            rules: crate::rules::RULES.iter().map(|r| r.meta()).collect(),
             findings: vec![
                 finding(
                     root,
@@ -392,13 +389,5 @@ pub(super) mod tests {
         assert!(text.contains(
             "Summary: 0 critical, 0 high, 0 medium, 0 low, 0 info; 1 suppressed; 0 warnings"
         ));
-    }
-
-    #[test]
-    fn sizes_are_in_binary_units() {
-        assert_eq!(human_size(0), "0 B");
-        assert_eq!(human_size(1023), "1023 B");
-        assert_eq!(human_size(1536), "1.5 KiB");
-        assert_eq!(human_size(5 * 1024 * 1024 * 1024), "5.0 GiB");
     }
 }

@@ -30,6 +30,10 @@ impl Rule for BinaryHardening {
         &META
     }
 
+    fn needs_catalogers(&self) -> &'static [&'static str] {
+        &["elf"]
+    }
+
     fn check_image(&self, facts: &ImageFacts<'_>, out: &mut Findings) {
         for binary in &facts.inventory.binaries {
             let missing = missing(binary);
@@ -52,10 +56,8 @@ impl Rule for BinaryHardening {
 
 /// What one binary lacks, in a fixed order; empty for anything that is not an executable.
 fn missing(b: &Binary) -> Vec<String> {
-    // Executables only: a shared library is ET_DYN without an interpreter, and its hardening is
-    // judged by the programs that load it. Relocatable objects and core files never run.
-    let executable = b.elf_type == "exec" || (b.elf_type == "dyn" && b.interpreter.is_some());
-    if !executable {
+    // Executables only: a shared library's hardening is judged by the programs that load it.
+    if !b.is_executable() {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -102,7 +104,7 @@ mod tests {
     fn exe(hardening: Hardening) -> Binary {
         Binary {
             path: "/usr/bin/x".into(),
-            elf_type: "dyn".into(),
+            elf_type: crate::inventory::binary::ElfType::Dyn,
             interpreter: Some("/lib64/ld-linux-x86-64.so.2".into()),
             hardening,
             ..Binary::default()
@@ -128,7 +130,7 @@ mod tests {
     #[test]
     fn weak_executables_list_what_is_missing() {
         let mut weak = exe(Hardening::default());
-        weak.elf_type = "exec".into();
+        weak.elf_type = crate::inventory::binary::ElfType::Exec;
         weak.insecure_runpath = vec!["lib".into(), "/tmp/plugins".into()];
         assert_eq!(
             missing(&weak),

@@ -34,10 +34,12 @@ impl Rule for MissingMultiStage {
     fn check_image(&self, facts: &ImageFacts<'_>, out: &mut Findings) {
         let data = &*BUILD_TOOLS_DATA;
         // Per record: how many live files match, and the first (path order) of them.
-        let mut hits: BTreeMap<usize, (usize, &str)> = BTreeMap::new();
+        let mut hits: BTreeMap<usize, (usize, String)> = BTreeMap::new();
         for live in facts.files.iter().filter(|f| f.meta.kind != FileKind::Dir) {
             if let Some(record) = data.path_record(&live.meta.path) {
-                hits.entry(record).or_insert((0, &live.meta.path)).0 += 1;
+                hits.entry(record)
+                    .or_insert_with(|| (0, live.meta.path.clone()))
+                    .0 += 1;
             }
         }
         for (kind, what) in [
@@ -47,7 +49,7 @@ impl Rule for MissingMultiStage {
         ] {
             let examples: Vec<String> = hits
                 .iter()
-                .map(|(&i, &hit)| (&data.paths[i], hit))
+                .map(|(&i, hit)| (&data.paths[i], hit))
                 .filter(|(record, (count, _))| record.kind == kind && *count >= record.min_count)
                 .map(|(record, (count, first))| match count {
                     1 => format!("{} ({first})", record.title),

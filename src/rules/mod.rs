@@ -7,27 +7,21 @@
 
 use crate::config::Settings;
 use crate::event::{FileEvent, FileMeta, Interest};
-use crate::finding::{Findings, Severity};
+use crate::finding::Findings;
+pub use crate::finding::RuleMeta;
+use crate::image::Image;
 use crate::image_config::ImageConfig;
-use crate::layer::LayerSummary;
 use crate::overlay::FileIndex;
-use crate::source::Image;
 
-/// The documentation every rule carries; the CLI, README and SARIF are generated from it.
-#[derive(Debug, PartialEq, Eq)]
-pub struct RuleMeta {
-    /// Stable code, `LG0xx`.
-    pub code: &'static str,
-    /// Stable kebab-case name; users' ignore files name rules by it.
-    pub name: &'static str,
-    /// Default severity.
-    pub severity: Severity,
-    /// One line: what it finds.
-    pub summary: &'static str,
-    /// Why it matters, naming the practice it enforces.
-    pub rationale: &'static str,
-    /// How to fix it.
-    pub remediation: &'static str,
+/// What an image-level check may know of one layer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LayerFacts<'a> {
+    /// Bytes in the uncompressed tar stream.
+    pub tar_size: u64,
+    /// Sum of regular-file sizes.
+    pub content_size: u64,
+    /// Raw names whose `..` climbs above the root.
+    pub escapes: &'a [String],
 }
 
 /// Everything an image-level check may look at.
@@ -36,8 +30,8 @@ pub struct ImageFacts<'a> {
     pub image: &'a Image,
     /// Its configuration.
     pub config: &'a ImageConfig,
-    /// One summary per layer, bottom first.
-    pub layers: &'a [LayerSummary],
+    /// One entry per layer, bottom first.
+    pub layers: &'a [LayerFacts<'a>],
     /// The final filesystem.
     pub files: &'a FileIndex<'a>,
     /// The user's thresholds and allow-lists.
@@ -49,11 +43,7 @@ pub struct ImageFacts<'a> {
 impl<'a> ImageFacts<'a> {
     /// The contents of a retained file as the final filesystem holds it.
     pub fn content(&self, path: &str) -> Option<&'a [u8]> {
-        let live = self.files.get(path)?;
-        self.layers[live.layer]
-            .retained
-            .get(path)
-            .map(Vec::as_slice)
+        self.files.content(path)
     }
 
     /// The retained contents of a file as text.
@@ -79,6 +69,12 @@ pub trait Rule: Send + Sync {
 
     /// Checks the whole image once all layers are merged.
     fn check_image(&self, _facts: &ImageFacts<'_>, _out: &mut Findings) {}
+
+    /// The catalogers (by [`crate::inventory::Cataloger::name`]) whose findings this rule reads
+    /// from [`ImageFacts::inventory`]; they run even when the inventory is not reported.
+    fn needs_catalogers(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 macro_rules! register {
@@ -114,26 +110,13 @@ register! {
 
 /// Finds a rule by code (`LG001`) or name (`setuid-file`), case-insensitively.
 pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
-    RULES.iter().copied().find(|r| {
-        r.meta().code.eq_ignore_ascii_case(code_or_name)
-            || r.meta().name.eq_ignore_ascii_case(code_or_name)
-    })
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.meta().is_named(code_or_name))
 }
 
-/// A byte count for people: `812 B`, `1.5 MiB`.
-pub(crate) fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
+pub(crate) use crate::text::human_size;
 
 /// Each of `count` layers' build instructions, quoted for a message: `` `RUN apt-get …` ``.
 /// Instructions carry build arguments, so secrets are redacted before anything is shown.
@@ -164,6 +147,7 @@ pub(crate) mod testing {
     //! Builds `ImageFacts` from hand-made layers, so each rule's tests need no tar.
     use super::*;
     use crate::event::FileKind;
+    pub use crate::layer::LayerContent;
 
     /// A regular file.
     pub fn file(path: &str, mode: u32, size: u64) -> FileMeta {
@@ -189,16 +173,24 @@ pub(crate) mod testing {
     /// Runs `rule`'s image check on the given layers and config and returns the findings.
     pub fn check(
         rule: &dyn Rule,
-        layers: Vec<LayerSummary>,
+        layers: Vec<LayerContent>,
         image: Image,
         settings: &Settings,
     ) -> Vec<crate::finding::Finding> {
         let files = FileIndex::build(&layers);
-        let inventory = crate::inventory::Inventory::assemble(&layers, &files);
+        let inventory = crate::inventory::Inventory::default();
+        let layer_facts: Vec<LayerFacts<'_>> = layers
+            .iter()
+            .map(|l| LayerFacts {
+                tar_size: l.tar_size,
+                content_size: l.content_size,
+                escapes: &l.escapes,
+            })
+            .collect();
         let facts = ImageFacts {
             image: &image,
             config: &image.config,
-            layers: &layers,
+            layers: &layer_facts,
             files: &files,
             settings,
             inventory: &inventory,
@@ -238,8 +230,8 @@ pub(crate) mod testing {
     }
 
     /// A layer of `tar_size` bytes holding `files`.
-    pub fn sized_layer(files: Vec<FileMeta>, tar_size: u64) -> LayerSummary {
-        LayerSummary {
+    pub fn sized_layer(files: Vec<FileMeta>, tar_size: u64) -> LayerContent {
+        LayerContent {
             content_size: files.iter().map(|f| f.size).sum(),
             tar_size,
             ..layer(files, &[])
@@ -260,12 +252,12 @@ pub(crate) mod testing {
     }
 
     /// A layer holding `files`, with `retained` contents.
-    pub fn layer(files: Vec<FileMeta>, retained: &[(&str, &str)]) -> LayerSummary {
-        LayerSummary {
-            files,
+    pub fn layer(files: Vec<FileMeta>, retained: &[(&str, &str)]) -> LayerContent {
+        LayerContent {
+            files: files.into_iter().collect(),
             retained: retained
                 .iter()
-                .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+                .map(|(p, c)| (p.to_string(), crate::layer::Retained(c.as_bytes().to_vec())))
                 .collect(),
             ..Default::default()
         }

@@ -62,7 +62,8 @@ impl Rule for MutableTag {
 mod tests {
     use super::*;
     use crate::config::Settings;
-    use crate::source::{Image, ImageRef};
+    use crate::reference::ImageRef;
+    use crate::source::Image;
 
     fn run(reference: Option<&str>, repo_digest: Option<&str>) -> Vec<(Severity, String)> {
         let image = Image {

@@ -51,12 +51,19 @@ impl Rule for OversizedImage {
             })
             .collect();
 
-        let mut files: Vec<_> = facts
+        // The largest few, kept as the files stream past: an image can hold millions.
+        let mut files: Vec<_> = Vec::with_capacity(FILES_SHOWN + 1);
+        for f in facts
             .files
             .iter()
             .filter(|f| f.meta.kind == FileKind::Regular)
-            .collect();
-        files.sort_by_key(|f| (Reverse(f.meta.size), f.meta.path.as_str()));
+        {
+            files.push(f);
+            files.sort_by(|a, b| {
+                (Reverse(a.meta.size), &a.meta.path).cmp(&(Reverse(b.meta.size), &b.meta.path))
+            });
+            files.truncate(FILES_SHOWN);
+        }
         let files: Vec<String> = files
             .iter()
             .take(FILES_SHOWN)

@@ -26,10 +26,10 @@ static META: RuleMeta = RuleMeta {
 };
 
 #[derive(Default)]
-struct Cache<'a> {
+struct Cache {
     bytes: u64,
     files: usize,
-    dirs: BTreeSet<&'a str>,
+    dirs: BTreeSet<String>,
 }
 
 impl Rule for PackageCache {
@@ -39,7 +39,7 @@ impl Rule for PackageCache {
 
     fn check_image(&self, facts: &ImageFacts<'_>, out: &mut Findings) {
         let data = &*PACKAGE_CACHES_DATA;
-        let mut caches: BTreeMap<usize, Cache<'_>> = BTreeMap::new();
+        let mut caches: BTreeMap<usize, Cache> = BTreeMap::new();
         for live in facts
             .files
             .iter()
@@ -49,12 +49,14 @@ impl Rule for PackageCache {
                 let cache = caches.entry(ecosystem).or_default();
                 cache.bytes += live.meta.size;
                 cache.files += 1;
-                cache.dirs.insert(dir);
+                if !cache.dirs.contains(dir) {
+                    cache.dirs.insert(dir.to_owned());
+                }
             }
         }
         for (ecosystem, cache) in caches {
             let ecosystem = &data.ecosystems[ecosystem];
-            let dirs: Vec<&str> = cache.dirs.iter().copied().collect();
+            let dirs: Vec<&str> = cache.dirs.iter().map(String::as_str).collect();
             out.push(
                 &META,
                 Location::path(dirs[0]),

@@ -28,7 +28,7 @@ impl Rule for PathEscape {
 
     fn check_image(&self, facts: &ImageFacts<'_>, out: &mut Findings) {
         for (i, layer) in facts.layers.iter().enumerate() {
-            for raw in &layer.escapes {
+            for raw in layer.escapes {
                 out.push(
                     &META,
                     Location {
@@ -46,7 +46,7 @@ impl Rule for PathEscape {
 mod tests {
     use super::*;
     use crate::config::Settings;
-    use crate::layer::LayerSummary;
+    use crate::layer::LayerContent;
     use crate::rules::testing::*;
     use crate::source::Image;
 
@@ -54,7 +54,7 @@ mod tests {
     fn escaping_entries_are_reported_per_layer() {
         let layers = vec![
             layer(vec![file("/etc/passwd", 0o644, 1)], &[]),
-            LayerSummary {
+            LayerContent {
                 escapes: vec!["../../etc/cron.d/x".into()],
                 ..Default::default()
             },

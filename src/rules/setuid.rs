@@ -70,8 +70,8 @@ mod tests {
         assert_eq!(found.len(), 1);
     }
 
-    fn whiteout_layer(path: &str) -> crate::layer::LayerSummary {
-        crate::layer::LayerSummary {
+    fn whiteout_layer(path: &str) -> crate::layer::LayerContent {
+        crate::layer::LayerContent {
             whiteouts: vec![path.into()],
             ..Default::default()
         }

@@ -2,7 +2,7 @@
 
 use super::{ImageFacts, Rule, RuleMeta};
 use crate::finding::{Findings, Location, Severity};
-use crate::source::reference::{DOCKER_HUB, ImageRef, normalise_registry};
+use crate::reference::{DOCKER_HUB, ImageRef, normalise_registry};
 
 /// Reports images and base images pulled from registries outside the allow-list.
 pub struct UntrustedRegistry;

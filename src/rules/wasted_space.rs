@@ -33,13 +33,13 @@ impl Rule for WastedSpace {
 
     fn check_image(&self, facts: &ImageFacts<'_>, out: &mut Findings) {
         // Per path: bytes hidden, and the layer that hid the largest version.
-        let mut by_path: BTreeMap<&str, (u64, u64, usize)> = BTreeMap::new();
+        let mut by_path: BTreeMap<String, (u64, u64, usize)> = BTreeMap::new();
         for hidden in facts.files.hidden() {
             if hidden.meta.kind != FileKind::Regular || hidden.meta.size == 0 {
                 continue;
             }
             let entry = by_path
-                .entry(&hidden.meta.path)
+                .entry(hidden.meta.path.clone())
                 .or_insert((0, 0, hidden.removed_in));
             entry.0 += hidden.meta.size;
             if hidden.meta.size > entry.1 {
@@ -55,7 +55,7 @@ impl Rule for WastedSpace {
         let share = wasted as f64 * 100.0 / content.max(1) as f64;
 
         let mut paths: Vec<_> = by_path.into_iter().collect();
-        paths.sort_by_key(|&(path, (bytes, ..))| (Reverse(bytes), path));
+        paths.sort_by(|(pa, (ba, ..)), (pb, (bb, ..))| (Reverse(ba), pa).cmp(&(Reverse(bb), pb)));
         let listed: Vec<String> = paths
             .iter()
             .take(PATHS_SHOWN)
@@ -81,7 +81,7 @@ impl Rule for WastedSpace {
 mod tests {
     use super::*;
     use crate::config::Settings;
-    use crate::layer::LayerSummary;
+    use crate::layer::LayerContent;
     use crate::rules::testing::*;
     use crate::source::Image;
 
@@ -96,7 +96,7 @@ mod tests {
                 ],
                 0,
             ),
-            LayerSummary {
+            LayerContent {
                 whiteouts: vec!["/src.tgz".into()],
                 ..sized_layer(vec![file("/app", 0o755, 1 << 20)], 0)
             },

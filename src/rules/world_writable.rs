@@ -36,7 +36,7 @@ impl Rule for WorldWritable {
 
     fn check_image(&self, facts: &ImageFacts<'_>, out: &mut Findings) {
         let writable = facts.files.iter().filter(|live| {
-            let m = live.meta;
+            let m = &live.meta;
             let writable = match m.kind {
                 FileKind::Regular => m.mode & 0o002 != 0,
                 FileKind::Dir => m.mode & 0o002 != 0 && m.mode & 0o1000 == 0,
@@ -50,7 +50,7 @@ impl Rule for WorldWritable {
                 unlisted += 1;
                 continue;
             }
-            let m = live.meta;
+            let m = &live.meta;
             let what = if m.kind == FileKind::Dir {
                 "directory"
             } else {

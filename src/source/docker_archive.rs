@@ -5,15 +5,16 @@
 //!   legacy `manifest.json` beside it pointing into `blobs/`.
 //!
 //! `manifest.json` describes both, so it is the one entry point. Docker writes it last, which is
-//! why [`stream`] summarises layers before it knows their order.
+//! why [`ArchiveStream`] hands layers over before it knows their order.
 
-use super::store::BlobStore;
-use super::{Image, ImageRef, LayerDescriptor, ScanLayer, parse_json, source_error};
+use super::manifest::{self, LayoutFetch};
+use super::store::{MemMembers, Members, blob_path};
+use super::{Image, LayerDescriptor, LayerStream, parse_json, source_error};
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::image_config::ImageConfig;
-use crate::layer::LayerSummary;
 use crate::limits::Limits;
+use crate::reference::ImageRef;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
@@ -37,7 +38,7 @@ fn digest_in_name(member: &str) -> Option<Digest> {
 }
 
 /// Reads `manifest.json` and the config from a store and describes the image.
-pub fn resolve(store: &dyn BlobStore, name: &str, limits: &Limits) -> Result<Image> {
+pub fn resolve(store: &dyn Members, name: &str, limits: &Limits) -> Result<Image> {
     if !store.exists("manifest.json") {
         return Err(source_error(
             name,
@@ -105,7 +106,7 @@ pub fn resolve(store: &dyn BlobStore, name: &str, limits: &Limits) -> Result<Ima
 }
 
 /// Docker 25+ archives also carry the OCI manifest: take its digest and annotations.
-fn read_oci_manifest(store: &dyn BlobStore, image: &mut Image, limits: &Limits) -> Result<()> {
+fn read_oci_manifest(store: &dyn Members, image: &mut Image, limits: &Limits) -> Result<()> {
     if !store.exists("index.json") {
         return Ok(());
     }
@@ -118,17 +119,15 @@ fn read_oci_manifest(store: &dyn BlobStore, image: &mut Image, limits: &Limits) 
     let Ok(digest) = desc.digest().to_string().parse::<Digest>() else {
         return Ok(());
     };
-    let path = format!("blobs/sha256/{}", digest.hex());
+    let path = blob_path(&digest);
     if !store.exists(&path) {
         return Ok(());
     }
-    let bytes = store.read_small(&path, limits.max_json_bytes, &name)?;
-    if Digest::of(&bytes) != digest {
-        return Err(source_error(
-            &name,
-            format!("{path} does not match its digest"),
-        ));
-    }
+    let fetch = LayoutFetch {
+        members: store,
+        image: &name,
+    };
+    let bytes = manifest::read_manifest(&fetch, &digest, &name, limits)?;
     let manifest: oci_spec::image::ImageManifest = parse_json(&bytes, &name, &path)?;
     // Only trust it if it describes the same config manifest.json named.
     if manifest.config().digest().to_string()
@@ -149,108 +148,85 @@ fn read_oci_manifest(store: &dyn BlobStore, image: &mut Image, limits: &Limits) 
     Ok(())
 }
 
-/// JSON documents kept while streaming, served to [`resolve`] afterwards.
-struct MemStore(HashMap<String, Vec<u8>>);
+/// A `docker save` stream read once, from start to end: JSON members are kept, layer members
+/// are handed over as they pass, and the manifest (usually last) describes the image after.
+pub struct ArchiveStream<R> {
+    reader: Option<R>,
+    name: String,
+    limits: Limits,
+    json: HashMap<String, Vec<u8>>,
+}
 
-impl BlobStore for MemStore {
-    fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>> {
-        match self.0.get(path) {
-            Some(b) => Ok(Box::new(&b[..])),
-            None => Err(Error::io(
-                path,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "not in the archive"),
-            )),
+impl<R: Read> ArchiveStream<R> {
+    /// A stream over `reader`; `name` is how the user named the image.
+    pub fn new(reader: R, name: &str, limits: Limits) -> Self {
+        ArchiveStream {
+            reader: Some(reader),
+            name: name.to_owned(),
+            limits,
+            json: HashMap::new(),
         }
-    }
-
-    fn exists(&self, path: &str) -> bool {
-        self.0.contains_key(path)
     }
 }
 
-/// Reads a `docker save` stream once, from start to end: JSON members are kept, layer members
-/// are summarised as they pass, and the manifest (usually last) puts the summaries in order.
-pub fn stream(
-    reader: impl Read,
-    name: &str,
-    limits: &Limits,
-    scan: &ScanLayer<'_>,
-) -> Result<(Image, Vec<LayerSummary>)> {
-    let mut archive = tar::Archive::new(reader);
-    let mut json: HashMap<String, Vec<u8>> = HashMap::new();
-    let mut layers: HashMap<String, LayerSummary> = HashMap::new();
-    let bad = |e: std::io::Error| source_error(name, format!("not a readable tar stream: {e}"));
-    for (position, entry) in archive.entries().map_err(bad)?.enumerate() {
-        let entry = entry.map_err(bad)?;
-        if !entry.header().entry_type().is_file() {
-            continue;
-        }
-        let member = String::from_utf8_lossy(&entry.path_bytes())
-            .trim_start_matches("./")
-            .to_owned();
-        let size = entry.size();
-        let mut entry = BufReader::with_capacity(64 << 10, entry);
-        let could_be_layer = member.ends_with("/layer.tar") || member.starts_with("blobs/");
-        let head = entry.fill_buf().map_err(|e| Error::io(&member, e))?;
-        let looks_json = head.first() == Some(&b'{') || head.first() == Some(&b'[');
-        if could_be_layer && !(looks_json && size <= limits.max_json_bytes) {
-            let summary = scan(&mut entry, None).map_err(|e| {
-                let limit = e.limit;
-                let reason = e.reason;
-                if limit {
-                    Error::Limit {
-                        image: name.to_owned(),
-                        layer: position,
-                        reason: format!("{member}: {reason}"),
-                    }
-                } else {
-                    Error::Layer {
-                        image: name.to_owned(),
-                        layer: position,
-                        digest: member.clone(),
-                        path: e.path,
-                        reason,
-                    }
-                }
-            })?;
-            layers.insert(member, summary);
-        } else if member.ends_with(".json")
-            || member.starts_with("blobs/")
-            || member == "repositories"
-        {
-            if size > limits.max_json_bytes {
-                return Err(source_error(
-                    name,
-                    format!(
-                        "{member} is larger than max_json_bytes ({} bytes)",
-                        limits.max_json_bytes
-                    ),
-                ));
+impl<R: Read> LayerStream for ArchiveStream<R> {
+    fn for_each_layer(
+        &mut self,
+        visit: &mut dyn FnMut(&str, &mut dyn Read) -> Result<()>,
+    ) -> Result<()> {
+        let Some(reader) = self.reader.take() else {
+            return Ok(());
+        };
+        let name = self.name.as_str();
+        let limits = &self.limits;
+        let mut archive = tar::Archive::new(reader);
+        let bad = |e: std::io::Error| source_error(name, format!("not a readable tar stream: {e}"));
+        for entry in archive.entries().map_err(bad)? {
+            let entry = entry.map_err(bad)?;
+            if !entry.header().entry_type().is_file() {
+                continue;
             }
-            let mut buf = Vec::with_capacity(size as usize);
-            entry
-                .read_to_end(&mut buf)
-                .map_err(|e| Error::io(&member, e))?;
-            json.insert(member, buf);
-        } else {
-            std::io::copy(&mut entry, &mut std::io::sink()).map_err(|e| Error::io(&member, e))?;
+            let member = String::from_utf8_lossy(&entry.path_bytes())
+                .trim_start_matches("./")
+                .to_owned();
+            let size = entry.size();
+            let mut entry = BufReader::with_capacity(64 << 10, entry);
+            let could_be_layer = member.ends_with("/layer.tar") || member.starts_with("blobs/");
+            let head = entry.fill_buf().map_err(|e| Error::io(&member, e))?;
+            let looks_json = head.first() == Some(&b'{') || head.first() == Some(&b'[');
+            if could_be_layer && !(looks_json && size <= limits.max_json_bytes) {
+                visit(&member, &mut entry)?;
+                // Whatever the visitor left unread belongs to this member, not the next.
+                std::io::copy(&mut entry, &mut std::io::sink())
+                    .map_err(|e| Error::io(&member, e))?;
+            } else if member.ends_with(".json")
+                || member.starts_with("blobs/")
+                || member == "repositories"
+            {
+                if size > limits.max_json_bytes {
+                    return Err(source_error(
+                        name,
+                        format!(
+                            "{member} is larger than max_json_bytes ({} bytes)",
+                            limits.max_json_bytes
+                        ),
+                    ));
+                }
+                let mut buf = Vec::with_capacity(size as usize);
+                entry
+                    .read_to_end(&mut buf)
+                    .map_err(|e| Error::io(&member, e))?;
+                self.json.insert(member, buf);
+            } else {
+                std::io::copy(&mut entry, &mut std::io::sink())
+                    .map_err(|e| Error::io(&member, e))?;
+            }
         }
+        Ok(())
     }
-    let store = MemStore(json);
-    let image = resolve(&store, name, limits)?;
-    let mut ordered = Vec::with_capacity(image.layers.len());
-    for (i, desc) in image.layers.iter().enumerate() {
-        let summary = layers
-            .get(&desc.location)
-            .cloned()
-            .ok_or_else(|| Error::Layer {
-                image: name.to_owned(),
-                layer: i,
-                digest: desc.location.clone(),
-                path: None,
-                reason: "manifest.json names a layer the archive does not contain".into(),
-            })?;
-        ordered.push(summary);
+
+    fn image(self: Box<Self>) -> Result<Image> {
+        let store = MemMembers(self.json);
+        resolve(&store, &self.name, &self.limits)
     }
-    Ok((image, ordered))
 }

@@ -1,16 +1,25 @@
 //! Random-access blob stores: a directory (OCI layout) or a tar file indexed once by member
 //! offsets (OCI archive, `docker save` file). Every open is an independent reader, so layers can
 //! be read on several threads at once.
+//!
+//! Two views of one store: [`Members`] reads documents by path, which only the source's own
+//! resolution uses; [`BlobStore`] opens a layer by its descriptor, which is all the scan sees.
 
-use super::source_error;
+use super::{LayerDescriptor, source_error};
 use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 
-/// Where blobs are read from.
+/// Where the scan reads layer blobs from.
 pub trait BlobStore: Send + Sync {
+    /// Opens the blob a descriptor names.
+    fn open(&self, layer: &LayerDescriptor) -> Result<Box<dyn Read + Send + '_>>;
+}
+
+/// Members of an archive or files of a directory, by path.
+pub trait Members: Send + Sync {
     /// Opens a member (`blobs/sha256/…`, `abc/layer.tar`) for reading.
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>>;
 
@@ -34,6 +43,32 @@ pub trait BlobStore: Send + Sync {
     }
 }
 
+/// Layers named by their member path (`docker save`'s `<id>/layer.tar`).
+pub struct ByLocation<M>(pub M);
+
+impl<M: Members> BlobStore for ByLocation<M> {
+    fn open(&self, layer: &LayerDescriptor) -> Result<Box<dyn Read + Send + '_>> {
+        self.0.open(&layer.location)
+    }
+}
+
+/// Layers named by digest, in an OCI layout's `blobs/<alg>/<hex>`.
+pub struct ByDigest<M>(pub M);
+
+/// The path of a blob in an OCI layout.
+pub fn blob_path(digest: &crate::digest::Digest) -> String {
+    format!("blobs/sha256/{}", digest.hex())
+}
+
+impl<M: Members> BlobStore for ByDigest<M> {
+    fn open(&self, layer: &LayerDescriptor) -> Result<Box<dyn Read + Send + '_>> {
+        match &layer.digest {
+            Some(d) => self.0.open(&blob_path(d)),
+            None => self.0.open(&layer.location),
+        }
+    }
+}
+
 /// Blob paths come from manifests, which are untrusted: refuse anything that leaves the root.
 fn checked(path: &str, image: &str) -> Result<PathBuf> {
     let p = Path::new(path);
@@ -50,12 +85,12 @@ fn checked(path: &str, image: &str) -> Result<PathBuf> {
 }
 
 /// An OCI layout directory.
-pub struct DirStore {
+pub struct DirMembers {
     root: PathBuf,
     image: String,
 }
 
-impl DirStore {
+impl DirMembers {
     /// Opens `root`, which must be a directory.
     pub fn new(root: &Path, image: &str) -> Result<Self> {
         if !root.is_dir() {
@@ -64,14 +99,14 @@ impl DirStore {
                 format!("{} is not a directory", root.display()),
             ));
         }
-        Ok(DirStore {
+        Ok(DirMembers {
             root: root.to_path_buf(),
             image: image.to_owned(),
         })
     }
 }
 
-impl BlobStore for DirStore {
+impl Members for DirMembers {
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>> {
         let full = self.root.join(checked(path, &self.image)?);
         let f = File::open(&full).map_err(|e| Error::io(full.display().to_string(), e))?;
@@ -84,12 +119,12 @@ impl BlobStore for DirStore {
 }
 
 /// A tar file whose members are found by one scan of its headers.
-pub struct TarStore {
+pub struct TarMembers {
     path: PathBuf,
     members: HashMap<String, (u64, u64)>,
 }
 
-impl TarStore {
+impl TarMembers {
     /// Reads the headers of `path` (seeking over member data) and remembers each member's span.
     pub fn index(path: &Path, image: &str) -> Result<Self> {
         let file = File::open(path).map_err(|e| Error::io(path.display().to_string(), e))?;
@@ -108,14 +143,21 @@ impl TarStore {
         if members.is_empty() {
             return Err(source_error(image, "archive holds no files"));
         }
-        Ok(TarStore {
+        Ok(TarMembers {
             path: path.to_path_buf(),
             members,
         })
     }
+
+    /// The size of a member, when it exists.
+    pub fn size(&self, member: &str) -> Option<u64> {
+        self.members
+            .get(member.trim_start_matches("./"))
+            .map(|m| m.1)
+    }
 }
 
-impl BlobStore for TarStore {
+impl Members for TarMembers {
     fn open(&self, member: &str) -> Result<Box<dyn Read + Send + '_>> {
         let member = member.trim_start_matches("./");
         let &(offset, size) = self.members.get(member).ok_or_else(|| Error::Io {
@@ -131,5 +173,24 @@ impl BlobStore for TarStore {
 
     fn exists(&self, member: &str) -> bool {
         self.members.contains_key(member.trim_start_matches("./"))
+    }
+}
+
+/// Documents kept in memory (a stream's JSON members), served by path.
+pub struct MemMembers(pub HashMap<String, Vec<u8>>);
+
+impl Members for MemMembers {
+    fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>> {
+        match self.0.get(path) {
+            Some(b) => Ok(Box::new(&b[..])),
+            None => Err(Error::io(
+                path,
+                io::Error::new(io::ErrorKind::NotFound, "not in the archive"),
+            )),
+        }
+    }
+
+    fn exists(&self, path: &str) -> bool {
+        self.0.contains_key(path)
     }
 }

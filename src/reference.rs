@@ -1,16 +1,15 @@
-//! Parsing what the user typed: skopeo-style transports (`docker-archive:app.tar`) and Docker image
-//! references (`registry.example.com/team/app:1.2@sha256:…`).
+//! Docker image references (`registry.example.com/team/app:1.2@sha256:…`): common vocabulary
+//! for sources, rules, reports and, later, task definitions, which name images the same way.
 
 use crate::error::{Error, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::path::{Path, PathBuf};
 
 /// Docker Hub, the registry an unqualified reference means.
 pub const DOCKER_HUB: &str = "docker.io";
 
 /// A Docker image reference. The registry is `None` when the reference did not name one.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageRef {
     /// The registry host (and port) when written explicitly.
     pub registry: Option<String>,
@@ -75,6 +74,16 @@ impl ImageRef {
         })
     }
 
+    /// `registry/repository` as written, without tag or digest (`localhost:5000/app`); `None`
+    /// for an OCI layout's bare tag, which names no repository.
+    pub fn repository_name(&self) -> Option<String> {
+        let repository = self.repository.as_deref()?;
+        Some(match &self.registry {
+            Some(r) => format!("{r}/{repository}"),
+            None => repository.to_owned(),
+        })
+    }
+
     /// The registry, defaulting to Docker Hub for a named repository.
     pub fn registry_or_hub(&self) -> Option<&str> {
         match (&self.registry, &self.repository) {
@@ -114,62 +123,6 @@ impl fmt::Display for ImageRef {
     }
 }
 
-/// Where an image comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// A `docker save` tarball; `None` is standard input.
-    DockerArchive(Option<PathBuf>),
-    /// An OCI image layout directory and an optional tag.
-    OciLayout(PathBuf, Option<String>),
-    /// An OCI image layout in a tar file and an optional tag.
-    OciArchive(PathBuf, Option<String>),
-    /// An image in the local Docker Engine.
-    DockerDaemon(ImageRef),
-}
-
-impl Source {
-    /// Parses `TRANSPORT:DETAILS`.
-    pub fn parse(input: &str) -> Result<Self> {
-        let bad = |reason: &str| Error::Reference {
-            input: input.to_owned(),
-            reason: reason.to_owned(),
-        };
-        let Some((transport, rest)) = input.split_once(':') else {
-            return Err(bad("no transport given"));
-        };
-        if rest.is_empty() {
-            return Err(bad("nothing after the transport"));
-        }
-        match transport {
-            "docker-archive" => Ok(Source::DockerArchive(
-                (rest != "-").then(|| PathBuf::from(rest)),
-            )),
-            "oci" => {
-                let (p, t) = split_path_tag(rest);
-                Ok(Source::OciLayout(p, t))
-            }
-            "oci-archive" => {
-                let (p, t) = split_path_tag(rest);
-                Ok(Source::OciArchive(p, t))
-            }
-            "docker-daemon" => Ok(Source::DockerDaemon(ImageRef::parse(rest)?)),
-            "docker" => Err(bad("registry pulls (docker://) are not supported yet")),
-            other => Err(bad(&format!("unknown transport {other:?}"))),
-        }
-    }
-}
-
-/// `path[:tag]`, where the path itself may contain ':' if it exists as written.
-fn split_path_tag(rest: &str) -> (PathBuf, Option<String>) {
-    if Path::new(rest).exists() {
-        return (PathBuf::from(rest), None);
-    }
-    match rest.rsplit_once(':') {
-        Some((p, t)) if !t.contains('/') && !t.is_empty() => (PathBuf::from(p), Some(t.to_owned())),
-        _ => (PathBuf::from(rest), None),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,21 +143,12 @@ mod tests {
         assert_eq!(r.digest.as_deref(), Some(d.as_str()));
         assert_eq!(r.to_string(), format!("ghcr.io/o/r@{d}"));
         assert!(ImageRef::parse("Bad Name").is_err());
+        let name = |s: &str| ImageRef::parse(s).unwrap().repository_name().unwrap();
+        assert_eq!(name("alpine:3.20"), "alpine");
+        assert_eq!(
+            name(&format!("localhost:5000/app:1@{d}")),
+            "localhost:5000/app"
+        );
         assert!(ImageRef::parse("app@sha256:zz").is_err());
-    }
-
-    #[test]
-    fn transports_parse_and_unknown_ones_list_the_forms() {
-        assert_eq!(
-            Source::parse("docker-archive:-").unwrap(),
-            Source::DockerArchive(None)
-        );
-        assert_eq!(
-            Source::parse("oci:/nonexistent/dir:v1").unwrap(),
-            Source::OciLayout("/nonexistent/dir".into(), Some("v1".into()))
-        );
-        let err = Source::parse("ftp:thing").unwrap_err().to_string();
-        assert!(err.contains("docker-archive:PATH"), "{err}");
-        assert!(Source::parse("app.tar").is_err());
     }
 }
