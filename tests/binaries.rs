@@ -354,6 +354,21 @@ fn rust_crates_match_dep_v0_and_panic_paths() {
     }
 }
 
+/// `--no-inventory` drops the inventory from the report, not the rule that reads the binaries.
+#[test]
+fn binary_hardening_runs_without_the_inventory() {
+    let s = scan(
+        &fixture("docker-archive", "binaries.tar"),
+        &["--no-inventory"],
+    );
+    assert_eq!(
+        s.paths("binary-hardening"),
+        binaries().paths("binary-hardening")
+    );
+    assert!(!s.paths("binary-hardening").is_empty());
+    assert_eq!(s.json["inventory"]["binaries"], serde_json::json!([]));
+}
+
 /// LG020 fires on the weak C program and Debian's non-PIE skopeo, and on nothing built with
 /// the defaults; Go and Rust programs are not blamed for a canary they never use.
 #[test]

@@ -8,6 +8,7 @@ mod cli;
 mod hostile;
 mod inventory;
 mod languages;
+mod records;
 mod reports;
 mod rpmdb;
 mod rules;

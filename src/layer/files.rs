@@ -343,6 +343,7 @@ impl FileTableBuilder {
         let mut table = FileTable { cols: self.cols };
         let rows = table.len();
         if (1..rows).all(|i| table.cmp_rows(i - 1, i) == Ordering::Less) {
+            table.cols.shrink_to_fit();
             return table;
         }
         let mut order: Vec<u32> = (0..rows as u32).collect();
@@ -358,7 +359,24 @@ impl FileTableBuilder {
             }
         }
         table.cols = gather(&table.cols, &keep);
+        table.cols.shrink_to_fit();
         table
+    }
+}
+
+impl FileColumns {
+    /// Records are kept for the whole scan (and by caches): drop the growth slack.
+    fn shrink_to_fit(&mut self) {
+        self.dir_text.shrink_to_fit();
+        self.dir_ends.shrink_to_fit();
+        self.names.shrink_to_fit();
+        self.name_ends.shrink_to_fit();
+        self.dir.shrink_to_fit();
+        self.mode_kind.shrink_to_fit();
+        self.uid.shrink_to_fit();
+        self.gid.shrink_to_fit();
+        self.size.shrink_to_fit();
+        self.links.shrink_to_fit();
     }
 }
 

@@ -80,10 +80,13 @@ impl LayerSink for ScanSink<'_> {
         } else {
             (rules, self.limits.max_file_bytes)
         };
-        let stream = self.catalogers.iter().any(|c| c.streams(meta))
-            || (self.classify
-                && meta.kind == FileKind::Regular
-                && BINARY_CLASSIFIERS.wants(&meta.path));
+        // Nothing to stream in an empty file; and the tests below cost more than the rest of the
+        // plan, on images of millions of small files.
+        let stream = meta.size > 0
+            && (self.catalogers.iter().any(|c| c.streams(meta))
+                || (self.classify
+                    && meta.kind == FileKind::Regular
+                    && BINARY_CLASSIFIERS.wants(&meta.path)));
         Plan {
             interest,
             cap,
