@@ -79,7 +79,7 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::rules::testing::*;
-    use crate::source::Image;
+    use crate::image::Image;
 
     fn run(passwd: &str, group: &str) -> Vec<String> {
         let layers = vec![layer(

@@ -71,7 +71,7 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::rules::testing::*;
-    use crate::source::Image;
+    use crate::image::Image;
 
     fn run(passwd: &str, shadow: &str) -> Vec<String> {
         let layers = vec![layer(

@@ -98,7 +98,7 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::rules::testing::*;
-    use crate::source::Image;
+    use crate::image::Image;
 
     #[test]
     fn reports_one_finding_per_kind_of_build_evidence() {

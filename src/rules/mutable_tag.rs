@@ -63,7 +63,7 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::reference::ImageRef;
-    use crate::source::Image;
+    use crate::image::Image;
 
     fn run(reference: Option<&str>, repo_digest: Option<&str>) -> Vec<(Severity, String)> {
         let image = Image {

@@ -48,7 +48,7 @@ mod tests {
     use crate::config::Settings;
     use crate::image_config::Healthcheck;
     use crate::rules::testing::*;
-    use crate::source::Image;
+    use crate::image::Image;
 
     fn run(test: Option<&[&str]>) -> usize {
         let mut image = Image::default();

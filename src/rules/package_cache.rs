@@ -78,7 +78,7 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::rules::testing::*;
-    use crate::source::Image;
+    use crate::image::Image;
 
     #[test]
     fn reports_one_finding_per_ecosystem() {

@@ -48,7 +48,7 @@ mod tests {
     use crate::config::Settings;
     use crate::layer::LayerContent;
     use crate::rules::testing::*;
-    use crate::source::Image;
+    use crate::image::Image;
 
     #[test]
     fn escaping_entries_are_reported_per_layer() {

@@ -67,7 +67,7 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::rules::testing::*;
-    use crate::source::Image;
+    use crate::image::Image;
 
     fn run(user: Option<&str>, passwd: &str) -> usize {
         let mut image = Image::default();

@@ -128,7 +128,7 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::rules::testing::*;
-    use crate::source::Image;
+    use crate::image::Image;
 
     fn run(image: Image) -> Vec<(Option<String>, String)> {
         check(&SecretInConfig, vec![], image, &Settings::default())

@@ -72,7 +72,7 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::rules::testing::*;
-    use crate::source::Image;
+    use crate::image::Image;
 
     fn run(volumes: &[&str]) -> Vec<String> {
         let mut image = Image::default();

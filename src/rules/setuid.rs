@@ -53,7 +53,7 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::rules::testing::*;
-    use crate::source::Image;
+    use crate::image::Image;
 
     #[test]
     fn reports_live_setid_files_and_honours_the_allow_list() {

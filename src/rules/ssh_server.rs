@@ -67,7 +67,7 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::rules::testing::*;
-    use crate::source::Image;
+    use crate::image::Image;
 
     #[test]
     fn ssh_daemons_and_port_22_are_reported_separately() {

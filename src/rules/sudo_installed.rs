@@ -56,7 +56,7 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::rules::testing::*;
-    use crate::source::Image;
+    use crate::image::Image;
 
     #[test]
     fn sudo_and_doas_are_reported() {

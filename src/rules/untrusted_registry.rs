@@ -109,7 +109,7 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::rules::testing::*;
-    use crate::source::Image;
+    use crate::image::Image;
 
     const ECR: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 

@@ -83,7 +83,7 @@ mod tests {
     use crate::config::Settings;
     use crate::layer::LayerContent;
     use crate::rules::testing::*;
-    use crate::source::Image;
+    use crate::image::Image;
 
     #[test]
     fn reports_deleted_and_overwritten_bytes_above_the_limit() {

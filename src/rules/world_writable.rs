@@ -87,7 +87,7 @@ mod tests {
     use super::*;
     use crate::config::Settings;
     use crate::rules::testing::*;
-    use crate::source::Image;
+    use crate::image::Image;
 
     #[test]
     fn world_writable_files_and_non_sticky_dirs_are_reported() {

@@ -716,6 +716,28 @@ mod tests {
     }
 
     #[test]
+    fn an_ignore_must_name_a_rule_that_runs() {
+        let text = "[[ignore]]\nrule = \"nope\"\nreason = \"x\"\n";
+        let options = ScanOptions {
+            settings: Settings::from_toml(text, "layerguard.toml").unwrap(),
+            ..ScanOptions::default()
+        };
+        let err = options.check_ignores().unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "config layerguard.toml: ignore names unknown rule \"nope\""
+        );
+        let text = "[[ignore]]\nrule = \"LG001\"\nreason = \"x\"\n";
+        let mut options = ScanOptions {
+            settings: Settings::from_toml(text, "t").unwrap(),
+            ..ScanOptions::default()
+        };
+        assert!(options.check_ignores().is_ok());
+        options.rules.retain(|r| r.meta().code != "LG001");
+        assert!(options.check_ignores().is_err(), "the rule does not run");
+    }
+
+    #[test]
     fn without_inventory_keeps_the_catalogers_enabled_rules_read() {
         let options = ScanOptions::default().without_inventory();
         let names: Vec<&str> = options.catalogers.iter().map(|c| c.name()).collect();
