@@ -26,14 +26,16 @@ pub enum Error {
         reason: String,
     },
     /// A JSON document in the image (manifest, index, config) is malformed.
-    #[error("{image}: malformed {what}: {source}")]
+    // The cause is in the message and deliberately not a `source()`: printed as a chain, it
+    // would be said twice.
+    #[error("{image}: malformed {what}: {cause}")]
     Json {
         /// The image being read.
         image: String,
         /// Which document.
         what: String,
         /// The parser's complaint.
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
     /// The requested platform is not in the image index.
     #[error("{image}: platform {wanted} not found; available: {available}")]
@@ -73,6 +75,19 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A layer of a single stream could not be read before the stream said which layer it is
+    /// (Docker writes its manifest last); the member name is the layer's ID or digest.
+    #[error("{image}: layer member {member}{}: {reason}", path.as_deref().map(|p| format!(" at {p}")).unwrap_or_default())]
+    StreamLayer {
+        /// The image being read.
+        image: String,
+        /// The archive member holding the layer.
+        member: String,
+        /// The tar path being read when it failed, when known.
+        path: Option<String>,
+        /// What went wrong.
+        reason: String,
+    },
     /// A configured safety limit was exceeded.
     #[error("{image}: layer {layer}: {reason}")]
     Limit {
@@ -92,12 +107,12 @@ pub enum Error {
         reason: String,
     },
     /// An I/O error with the path it happened on.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file or stream.
         path: String,
         /// The underlying error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -113,10 +128,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// Wraps an I/O error with the path it happened on.
-    pub fn io(path: impl Into<String>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<String>, cause: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            cause,
         }
     }
 }

@@ -41,6 +41,9 @@ pub struct Image {
     pub annotations: BTreeMap<String, String>,
     /// Layers, bottom first.
     pub layers: Vec<LayerDescriptor>,
+    /// True when the reference is only a name on this machine (an archive's tag, a layout's
+    /// ref name, the daemon's tag), not where a deployment pulls the image from.
+    pub local: bool,
 }
 
 impl Image {

@@ -84,6 +84,27 @@ impl ImageRef {
         })
     }
 
+    /// The name as Docker shows it: Docker Hub's host and its `library/` prefix dropped
+    /// (`docker.io/library/nginx:1` → `nginx:1`, `docker.io/team/app` → `team/app`). skopeo
+    /// writes archive tags fully qualified and `docker save` does not; one image read from
+    /// either must be reported the same.
+    pub fn familiar(mut self) -> Self {
+        if self
+            .registry
+            .as_deref()
+            .is_some_and(|r| normalise_registry(r) == DOCKER_HUB)
+        {
+            self.registry = None;
+            if let Some(repo) = &self.repository
+                && let Some(short) = repo.strip_prefix("library/")
+                && !short.contains('/')
+            {
+                self.repository = Some(short.to_owned());
+            }
+        }
+        self
+    }
+
     /// The registry, defaulting to Docker Hub for a named repository.
     pub fn registry_or_hub(&self) -> Option<&str> {
         match (&self.registry, &self.repository) {
@@ -143,6 +164,11 @@ mod tests {
         assert_eq!(r.digest.as_deref(), Some(d.as_str()));
         assert_eq!(r.to_string(), format!("ghcr.io/o/r@{d}"));
         assert!(ImageRef::parse("Bad Name").is_err());
+        let familiar = |s: &str| ImageRef::parse(s).unwrap().familiar().to_string();
+        assert_eq!(familiar("docker.io/library/nginx:1"), "nginx:1");
+        assert_eq!(familiar("docker.io/team/app:1.0"), "team/app:1.0");
+        assert_eq!(familiar("index.docker.io/library/a/b"), "library/a/b");
+        assert_eq!(familiar("ghcr.io/library/x"), "ghcr.io/library/x");
         let name = |s: &str| ImageRef::parse(s).unwrap().repository_name().unwrap();
         assert_eq!(name("alpine:3.20"), "alpine");
         assert_eq!(

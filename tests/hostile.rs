@@ -4,7 +4,11 @@
 use crate::support::*;
 
 fn fails_with(image: String, needles: &[&str]) {
-    let s = scan(&image, &[]);
+    fails_with_args(&image, &[], needles);
+}
+
+fn fails_with_args(image: &str, args: &[&str], needles: &[&str]) {
+    let s = scan(image, args);
     assert_eq!(
         s.code, 2,
         "{image}: expected an error, got {} / {}",
@@ -54,8 +58,18 @@ fn tar_entry_larger_than_its_layer_is_rejected() {
 }
 
 #[test]
-fn gzip_bomb_stops_at_the_ratio_limit() {
-    fails_with(fixture("oci", "gzip-bomb.oci:1"), &["decompression ratio"]);
+fn a_layer_that_compresses_extremely_well_scans_with_a_warning_and_max_layer_bytes_stops_it() {
+    // 2 GiB of zeros in 2 MiB of gzip: what a sparse /var/log/lastlog looks like, and a bomb.
+    let image = fixture("oci", "gzip-bomb.oci:1");
+    let s = scan(&image, &["--fail-on", "never"]);
+    assert_eq!(s.code, 0, "{}", s.stderr);
+    let warned = s.json["warnings"].as_array().unwrap().iter().any(|w| {
+        w["message"].as_str().unwrap().contains("decompresses") && w["location"] == "layer 0"
+    });
+    assert!(warned, "{}", s.json["warnings"]);
+    let (_dir, config) = crate::support::config("[limits]\nmax_layer_bytes = 1073741824\n");
+    let config = config.display().to_string();
+    fails_with_args(&image, &["--config", &config], &["max_layer_bytes"]);
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod cli;
 mod hostile;
 mod inventory;
 mod languages;
+mod real_inputs;
 mod records;
 mod reports;
 mod rpmdb;

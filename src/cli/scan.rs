@@ -39,7 +39,7 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         ..ScanOptions::default()
     };
     if let Some(p) = &args.platform {
-        options.platform = Platform::parse(p).map_err(anyhow::Error::msg)?;
+        options.platform = Some(Platform::parse(p).map_err(anyhow::Error::msg)?);
     }
     if args.no_inventory {
         options = options.without_inventory();

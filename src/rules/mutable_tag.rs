@@ -49,12 +49,24 @@ impl Rule for MutableTag {
                 format!("uses the tag `{tag}` without a digest"),
             ),
         };
-        out.push_with(
-            &META,
-            severity,
-            Location::config("reference"),
-            format!("{reference} {what}, which can be moved to another image; {pin}"),
-        );
+        // An archive's or the daemon's tag only names the image on this machine; what a task
+        // definition will pull is decided when it is pushed, so the advice stands but cannot fail
+        // a build of the image itself.
+        let (severity, message) = if facts.image.local {
+            (
+                Severity::Low,
+                format!(
+                    "{reference} {what}; here that is only a local name, but a deployment by tag \
+                     can be moved to another image: deploy it by digest ({pin})"
+                ),
+            )
+        } else {
+            (
+                severity,
+                format!("{reference} {what}, which can be moved to another image; {pin}"),
+            )
+        };
+        out.push_with(&META, severity, Location::config("reference"), message);
     }
 }
 
@@ -75,6 +87,19 @@ mod tests {
             .into_iter()
             .map(|f| (f.severity, f.message))
             .collect()
+    }
+
+    #[test]
+    fn a_local_name_is_low_with_the_same_advice() {
+        let image = Image {
+            reference: ImageRef::parse("app:latest").ok(),
+            local: true,
+            ..Image::default()
+        };
+        let found = crate::rules::testing::check(&MutableTag, vec![], image, &Settings::default());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].severity, Severity::Low);
+        assert!(found[0].message.contains("deploy it by digest"), "{}", found[0].message);
     }
 
     #[test]

@@ -51,10 +51,12 @@ impl Rule for UntrustedRegistry {
                 out,
             );
         }
-        // An unqualified reference names the image as the user tagged it locally, not where it
-        // was pulled from, so only an explicit registry says anything.
+        // A local name (an archive's tag, the daemon's) says nothing of where the image was
+        // pulled from, and an unqualified reference names no registry: only a registry
+        // reference is judged, the base-image annotation above either way.
         if let Some(reference) = &facts.image.reference
             && reference.registry.is_some()
+            && !facts.image.local
         {
             self.check(reference, "image", "reference", facts, out);
         }
@@ -127,6 +129,25 @@ mod tests {
             .into_iter()
             .map(|f| f.message)
             .collect()
+    }
+
+    #[test]
+    fn a_local_name_is_no_pull_source_but_the_base_annotation_is() {
+        let local = |base: Option<&str>| {
+            let mut image = Image {
+                reference: ImageRef::parse("docker.io/team/app:1.0").ok(),
+                local: true,
+                ..Image::default()
+            };
+            if let Some(base) = base {
+                image.annotations.insert(BASE_NAME.into(), base.into());
+            }
+            check(&UntrustedRegistry, vec![], image, &Settings::default())
+        };
+        assert!(local(None).is_empty());
+        let found = local(Some("docker.io/library/debian:12"));
+        assert_eq!(found.len(), 1);
+        assert!(found[0].message.contains("base image"), "{}", found[0].message);
     }
 
     #[test]

@@ -42,8 +42,10 @@ use std::sync::{Arc, Mutex};
 pub struct ScanOptions {
     /// Thresholds, allow-lists, ignores and limits.
     pub settings: Settings,
-    /// The platform to pick from an image index.
-    pub platform: Platform,
+    /// The platform the user asked for: picked from an image index, and required of a
+    /// single-platform image. `None` picks this host's platform from an index and takes a
+    /// single-platform image as it is.
+    pub platform: Option<Platform>,
     /// Layers read at once.
     pub threads: usize,
     /// Today as `YYYY-MM-DD`, for ignore expiry (injected so tests can fix it).
@@ -64,7 +66,7 @@ impl Default for ScanOptions {
     fn default() -> Self {
         ScanOptions {
             settings: Settings::default(),
-            platform: Platform::host(),
+            platform: None,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             today: chrono::Utc::now().format("%Y-%m-%d").to_string(),
             rules: crate::rules::RULES.to_vec(),
@@ -166,8 +168,12 @@ pub fn read_many(
     let mut random: Vec<(usize, Image, Box<dyn BlobStore>)> = Vec::new();
     for (i, (source, name)) in targets.iter().enumerate() {
         results.push(None);
-        match source::open(source, name, &options.platform, &options.settings.limits) {
-            Ok(Opened::Blobs(image, store)) => random.push((i, *image, store)),
+        let platform = options.platform.clone().unwrap_or_else(Platform::host);
+        match source::open(source, name, &platform, &options.settings.limits) {
+            Ok(Opened::Blobs(image, store)) => match check_platform(&image, options) {
+                Ok(()) => random.push((i, *image, store)),
+                Err(e) => results[i] = Some(Err(e)),
+            },
             Ok(Opened::Stream(stream)) => {
                 let scanned = read_stream(stream, name, options, &fingerprint);
                 if let Ok(s) = &scanned {
@@ -186,6 +192,23 @@ pub fn read_many(
         .map(|r| r.expect("every image is read or failed"))
         .collect();
     (results, stats)
+}
+
+/// An explicit `--platform` holds for single-platform images too: scanning the amd64 image when
+/// arm64 was asked for would pass a gate for an image that is not the one deployed.
+fn check_platform(image: &Image, options: &ScanOptions) -> Result<()> {
+    let Some(wanted) = &options.platform else {
+        return Ok(());
+    };
+    let c = &image.config;
+    if wanted.matches(&c.os, &c.architecture, c.variant.as_deref()) {
+        return Ok(());
+    }
+    Err(Error::Platform {
+        image: image.name.clone(),
+        wanted: wanted.to_string(),
+        available: image.platform(),
+    })
 }
 
 /// Maps a layer-pass error to the crate's error, naming the image and layer: the one place
@@ -477,15 +500,37 @@ fn read_stream(
     fingerprint: &Fingerprint,
 ) -> Result<ScannedImage> {
     let mut read: HashMap<String, (layer::BlobFacts, Arc<LayerRecord>)> = HashMap::new();
-    let mut position = 0;
-    stream.for_each_layer(&mut |member, blob| {
-        let (facts, record) = make_record(blob, None, options, fingerprint)
-            .map_err(|e| layer_error(name, position, member, e))?;
-        position += 1;
-        read.insert(member.to_owned(), (facts, Arc::new(record)));
-        Ok(())
-    })?;
+    let mut failed: Option<(String, WalkError)> = None;
+    let streamed = stream.for_each_layer(&mut |member, blob| {
+        match make_record(blob, None, options, fingerprint) {
+            Ok((facts, record)) => {
+                read.insert(member.to_owned(), (facts, Arc::new(record)));
+                Ok(())
+            }
+            Err(e) => {
+                failed = Some((member.to_owned(), e));
+                // Stops the stream; the error is built below, once it is known which layer failed.
+                Err(source::source_error(name, ""))
+            }
+        }
+    });
+    if let Some((member, e)) = failed {
+        // Layers arrive in archive order, not image order: only the documents tell which layer
+        // this was, and Docker writes them last, so say which member when they are not known.
+        let index = stream.layer_index(&member);
+        return Err(match index {
+            Some(i) => layer_error(name, i, &member, e),
+            None => Error::StreamLayer {
+                image: name.to_owned(),
+                member,
+                path: e.path,
+                reason: e.reason,
+            },
+        });
+    }
+    streamed?;
     let image = stream.image()?;
+    check_platform(&image, options)?;
     let ids = diff_ids(&image)?;
     let mut layers = Vec::with_capacity(image.layers.len());
     for (i, desc) in image.layers.iter().enumerate() {
@@ -533,6 +578,22 @@ pub fn assess(scanned: &ScannedImage, options: &ScanOptions) -> ScanReport {
             location: Some(format!("layer {i}")),
             message: w.clone(),
         }));
+    }
+    let limits = &options.settings.limits;
+    for (i, layer) in layers.iter().enumerate() {
+        let (tar, blob) = (layer.record.content.tar_size, layer.blob.size.max(1));
+        if tar > limits.ratio_check_after && tar / blob > limits.max_ratio {
+            warnings.push(ScanWarning {
+                location: Some(format!("layer {i}")),
+                message: format!(
+                    "decompresses {}:1 ({} from {}); read to the end, as every layer is, but \
+                     such ratios are rare outside zero-filled files and decompression bombs",
+                    tar / blob,
+                    crate::text::human_size(tar),
+                    crate::text::human_size(layer.blob.size)
+                ),
+            });
+        }
     }
     let layer_facts: Vec<LayerFacts<'_>> = layers
         .iter()

@@ -83,10 +83,12 @@ pub fn resolve(store: &dyn Members, name: &str, limits: &Limits) -> Result<Image
         .repo_tags
         .as_ref()
         .and_then(|t| t.first())
-        .and_then(|t| ImageRef::parse(t).ok());
+        .and_then(|t| ImageRef::parse(t).ok())
+        .map(ImageRef::familiar);
     let mut image = Image {
         name: name.to_owned(),
         reference,
+        local: true,
         config_digest: Some(config_digest),
         config,
         layers: entry
@@ -180,18 +182,34 @@ impl<R: Read> LayerStream for ArchiveStream<R> {
         let name = self.name.as_str();
         let limits = &self.limits;
         let mut archive = tar::Archive::new(reader);
-        let bad = |e: std::io::Error| source_error(name, format!("not a readable tar stream: {e}"));
-        for entry in archive.entries().map_err(bad)? {
-            let entry = entry.map_err(bad)?;
+        // The tar parser's own messages quote the bytes it choked on; say it in words.
+        let mut last: Option<String> = None;
+        let bad = |last: &Option<String>, e: std::io::Error| match last {
+            None => source_error(name, "the stream is not a tar archive"),
+            Some(m) if e.kind() == std::io::ErrorKind::UnexpectedEof => source_error(
+                name,
+                format!("the stream is truncated: it ends inside or after member {m:?}"),
+            ),
+            Some(m) => source_error(
+                name,
+                format!("the tar stream is corrupt after member {m:?}"),
+            ),
+        };
+        let entries = archive.entries().map_err(|e| bad(&last, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| bad(&last, e))?;
             if !entry.header().entry_type().is_file() {
                 continue;
             }
             let member = String::from_utf8_lossy(&entry.path_bytes())
                 .trim_start_matches("./")
                 .to_owned();
+            last = Some(member.clone());
             let size = entry.size();
             let mut entry = BufReader::with_capacity(64 << 10, entry);
-            let could_be_layer = member.ends_with("/layer.tar") || member.starts_with("blobs/");
+            // `docker save` names layers `<id>/layer.tar` (Docker 25+: `blobs/sha256/<hex>`);
+            // skopeo writes `<hex>.tar` with `<id>/layer.tar` symlinks to it.
+            let could_be_layer = member.ends_with(".tar") || member.starts_with("blobs/");
             let head = entry.fill_buf().map_err(|e| Error::io(&member, e))?;
             let looks_json = head.first() == Some(&b'{') || head.first() == Some(&b'[');
             if could_be_layer && !(looks_json && size <= limits.max_json_bytes) {
@@ -228,5 +246,11 @@ impl<R: Read> LayerStream for ArchiveStream<R> {
     fn image(self: Box<Self>) -> Result<Image> {
         let store = MemMembers(self.json);
         resolve(&store, &self.name, &self.limits)
+    }
+
+    fn layer_index(&self, member: &str) -> Option<usize> {
+        let entries: Vec<ManifestEntry> =
+            serde_json::from_slice(self.json.get("manifest.json")?).ok()?;
+        entries.first()?.layers.iter().position(|l| l == member)
     }
 }

@@ -52,12 +52,29 @@ pub trait LayerStream {
     /// member names handed to `visit`. Only meaningful once [`LayerStream::for_each_layer`] has
     /// returned.
     fn image(self: Box<Self>) -> Result<Image>;
+
+    /// Which layer of the image `member` is, when the documents read so far say (Docker writes
+    /// its manifest last, skopeo and Docker 25+ may not): for naming a layer that failed.
+    fn layer_index(&self, _member: &str) -> Option<usize> {
+        None
+    }
 }
 
 /// Opens `source`.
 pub fn open(source: &Source, name: &str, platform: &Platform, limits: &Limits) -> Result<Opened> {
     match source {
         Source::DockerArchive(Some(path)) => {
+            // A gzipped `docker save` (CI caches keep them) cannot be read at random: it is read
+            // as one stream, like standard input.
+            let file =
+                std::fs::File::open(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+            let mut file = std::io::BufReader::with_capacity(256 << 10, file);
+            if is_gzip(&mut file).map_err(|e| Error::io(path.display().to_string(), e))? {
+                let archive = flate2::bufread::MultiGzDecoder::new(file);
+                return Ok(Opened::Stream(Box::new(
+                    docker_archive::ArchiveStream::new(archive, name, *limits),
+                )));
+            }
             let members = store::TarMembers::index(path, name)?;
             let image = docker_archive::resolve(&members, name, limits)?;
             Ok(Opened::Blobs(
@@ -65,9 +82,17 @@ pub fn open(source: &Source, name: &str, platform: &Platform, limits: &Limits) -
                 Box::new(store::ByLocation(members)),
             ))
         }
-        Source::DockerArchive(None) => Ok(Opened::Stream(Box::new(
-            docker_archive::ArchiveStream::new(std::io::stdin(), name, *limits),
-        ))),
+        Source::DockerArchive(None) => {
+            let mut stdin = std::io::BufReader::with_capacity(256 << 10, std::io::stdin());
+            let gzip = is_gzip(&mut stdin).map_err(|e| Error::io("standard input", e))?;
+            let stream: Box<dyn LayerStream> = if gzip {
+                let archive = flate2::bufread::MultiGzDecoder::new(stdin);
+                Box::new(docker_archive::ArchiveStream::new(archive, name, *limits))
+            } else {
+                Box::new(docker_archive::ArchiveStream::new(stdin, name, *limits))
+            };
+            Ok(Opened::Stream(stream))
+        }
         Source::OciLayout(dir, tag) => {
             let members = store::DirMembers::new(dir, name)?;
             let image = oci_layout::resolve(&members, name, tag.as_deref(), platform, limits)?;
@@ -84,10 +109,26 @@ pub fn open(source: &Source, name: &str, platform: &Platform, limits: &Limits) -
                 Box::new(store::ByDigest(members)),
             ))
         }
-        Source::DockerDaemon(reference) => Ok(Opened::Stream(Box::new(
-            daemon::DaemonStream::open(reference, name, *limits)?,
-        ))),
+        Source::DockerDaemon(reference) => {
+            Ok(Opened::Stream(Box::new(daemon::DaemonStream::open(
+                reference.to_string(),
+                Some(reference.clone()),
+                name,
+                *limits,
+            )?)))
+        }
+        Source::DockerDaemonId(id) => Ok(Opened::Stream(Box::new(daemon::DaemonStream::open(
+            id.to_string(),
+            None,
+            name,
+            *limits,
+        )?))),
     }
+}
+
+/// True when the stream starts with gzip's magic bytes (nothing is consumed).
+fn is_gzip(reader: &mut impl std::io::BufRead) -> std::io::Result<bool> {
+    Ok(reader.fill_buf()?.starts_with(&[0x1f, 0x8b]))
 }
 
 /// Parses a JSON document read from an image, naming it in the error.
@@ -96,10 +137,10 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     image: &str,
     what: &str,
 ) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|source| Error::Json {
+    serde_json::from_slice(bytes).map_err(|cause| Error::Json {
         image: image.to_owned(),
         what: what.to_owned(),
-        source,
+        cause,
     })
 }
 

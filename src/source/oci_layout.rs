@@ -79,7 +79,7 @@ pub fn resolve(
     let reference = ref_name.map(|r| {
         let full = r.contains('/') || r.contains(':');
         match ImageRef::parse(&r) {
-            Ok(parsed) if full => parsed,
+            Ok(parsed) if full => parsed.familiar(),
             _ => ImageRef {
                 tag: Some(r),
                 ..ImageRef::default()
@@ -93,6 +93,7 @@ pub fn resolve(
     Ok(Image {
         name: name.to_owned(),
         reference,
+        local: true,
         repo_digest,
         manifest_digest: Some(resolved.manifest_digest),
         config_digest: Some(resolved.config_digest),

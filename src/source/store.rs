@@ -127,18 +127,50 @@ pub struct TarMembers {
 impl TarMembers {
     /// Reads the headers of `path` (seeking over member data) and remembers each member's span.
     pub fn index(path: &Path, image: &str) -> Result<Self> {
-        let file = File::open(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+        let io_error = |e| Error::io(path.display().to_string(), e);
+        let mut file = File::open(path).map_err(io_error)?;
+        let len = file.metadata().map_err(io_error)?.len();
+        let mut magic = [0u8; 4];
+        let got = file.read(&mut magic).map_err(io_error)?;
+        file.seek(SeekFrom::Start(0)).map_err(io_error)?;
+        if let Some(kind) = compressed(&magic[..got]) {
+            return Err(source_error(
+                image,
+                format!(
+                    "{} is {kind}-compressed, not a tar archive; decompress it first",
+                    path.display()
+                ),
+            ));
+        }
         let mut archive = tar::Archive::new(file);
         let mut members = HashMap::new();
-        let bad = |e: io::Error| source_error(image, format!("not a readable tar archive: {e}"));
-        for entry in archive.entries_with_seek().map_err(bad)? {
-            let entry = entry.map_err(bad)?;
-            if entry.header().entry_type().is_file() {
-                let name = String::from_utf8_lossy(&entry.path_bytes())
-                    .trim_start_matches("./")
-                    .to_owned();
-                members.insert(name, (entry.raw_file_position(), entry.size()));
+        // The tar parser's own messages quote the header bytes it choked on; say it in words.
+        let mut last: Option<String> = None;
+        let bad = |last: &Option<String>| match last {
+            None => source_error(image, format!("{} is not a tar archive", path.display())),
+            Some(m) => source_error(
+                image,
+                format!("the tar archive is corrupt or truncated after member {m:?}"),
+            ),
+        };
+        for entry in archive.entries_with_seek().map_err(|_| bad(&last))? {
+            let entry = entry.map_err(|_| bad(&last))?;
+            let name = String::from_utf8_lossy(&entry.path_bytes())
+                .trim_start_matches("./")
+                .to_owned();
+            let end = entry.raw_file_position() + entry.size();
+            if end > len {
+                return Err(source_error(
+                    image,
+                    format!(
+                        "the archive is truncated: member {name:?} ends at byte {end}, but the file has {len} bytes"
+                    ),
+                ));
             }
+            if entry.header().entry_type().is_file() {
+                members.insert(name.clone(), (entry.raw_file_position(), entry.size()));
+            }
+            last = Some(name);
         }
         if members.is_empty() {
             return Err(source_error(image, "archive holds no files"));
@@ -162,7 +194,7 @@ impl Members for TarMembers {
         let member = member.trim_start_matches("./");
         let &(offset, size) = self.members.get(member).ok_or_else(|| Error::Io {
             path: format!("{}:{member}", self.path.display()),
-            source: io::Error::new(io::ErrorKind::NotFound, "no such member in the archive"),
+            cause: io::Error::new(io::ErrorKind::NotFound, "no such member in the archive"),
         })?;
         let mut f =
             File::open(&self.path).map_err(|e| Error::io(self.path.display().to_string(), e))?;
@@ -173,6 +205,17 @@ impl Members for TarMembers {
 
     fn exists(&self, member: &str) -> bool {
         self.members.contains_key(member.trim_start_matches("./"))
+    }
+}
+
+/// The compression a file's first bytes show, if any.
+pub(crate) fn compressed(magic: &[u8]) -> Option<&'static str> {
+    if magic.starts_with(&[0x1f, 0x8b]) {
+        Some("gzip")
+    } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Some("zstd")
+    } else {
+        None
     }
 }
 

@@ -1,5 +1,6 @@
 //! What the user typed: skopeo-style transports (`docker-archive:app.tar`, `oci:DIR:TAG`).
 
+use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::reference::ImageRef;
 use std::path::{Path, PathBuf};
@@ -13,8 +14,10 @@ pub enum Source {
     OciLayout(PathBuf, Option<String>),
     /// An OCI image layout in a tar file and an optional tag.
     OciArchive(PathBuf, Option<String>),
-    /// An image in the local Docker Engine.
+    /// An image in the local Docker Engine, by name (a missing tag means `latest`, as in Docker).
     DockerDaemon(ImageRef),
+    /// An image in the local Docker Engine, by image ID (`sha256:<hex>`, the config digest).
+    DockerDaemonId(Digest),
 }
 
 impl Source {
@@ -42,20 +45,39 @@ impl Source {
                 let (p, t) = split_path_tag(rest);
                 Ok(Source::OciArchive(p, t))
             }
-            "docker-daemon" => Ok(Source::DockerDaemon(ImageRef::parse(rest)?)),
+            "docker-daemon" if rest.starts_with("sha256:") => rest
+                .parse()
+                .map(Source::DockerDaemonId)
+                .map_err(|e: crate::digest::ParseDigest| bad(&e.to_string())),
+            "docker-daemon" => {
+                let mut reference = ImageRef::parse(rest)?;
+                if reference.tag.is_none() && reference.digest.is_none() {
+                    reference.tag = Some("latest".into());
+                }
+                Ok(Source::DockerDaemon(reference))
+            }
             "docker" => Err(bad("registry pulls (docker://) are not supported yet")),
             other => Err(bad(&format!("unknown transport {other:?}"))),
         }
     }
 }
 
-/// `path[:tag]`, where the path itself may contain ':' if it exists as written.
+/// `path[:reference]`. The reference is a tag or a whole reference with colons of its own
+/// (`oci:dir:registry.example.com/app:1.2`), so, as skopeo does, the path ends at the first colon
+/// — unless a longer prefix names a path that exists, which a path with colons in it needs.
 fn split_path_tag(rest: &str) -> (PathBuf, Option<String>) {
     if Path::new(rest).exists() {
         return (PathBuf::from(rest), None);
     }
-    match rest.rsplit_once(':') {
-        Some((p, t)) if !t.contains('/') && !t.is_empty() => (PathBuf::from(p), Some(t.to_owned())),
+    let colons: Vec<usize> = rest.match_indices(':').map(|(i, _)| i).collect();
+    let existing = colons
+        .iter()
+        .rev()
+        .find(|&&i| Path::new(&rest[..i]).exists());
+    match existing.or(colons.first()) {
+        Some(&i) if i + 1 < rest.len() => {
+            (PathBuf::from(&rest[..i]), Some(rest[i + 1..].to_owned()))
+        }
         _ => (PathBuf::from(rest), None),
     }
 }
@@ -74,6 +96,23 @@ mod tests {
             Source::parse("oci:/nonexistent/dir:v1").unwrap(),
             Source::OciLayout("/nonexistent/dir".into(), Some("v1".into()))
         );
+        assert_eq!(
+            Source::parse("oci:/nonexistent/dir:registry.example.com/app:1.2").unwrap(),
+            Source::OciLayout(
+                "/nonexistent/dir".into(),
+                Some("registry.example.com/app:1.2".into())
+            )
+        );
+        let Source::DockerDaemon(r) = Source::parse("docker-daemon:team/app").unwrap() else {
+            panic!("a daemon name")
+        };
+        assert_eq!(r.to_string(), "team/app:latest", "Docker's default tag");
+        let id = format!("sha256:{}", "a".repeat(64));
+        assert!(matches!(
+            Source::parse(&format!("docker-daemon:{id}")).unwrap(),
+            Source::DockerDaemonId(d) if d.to_string() == id
+        ));
+        assert!(Source::parse("docker-daemon:sha256:abc").is_err());
         let err = Source::parse("ftp:thing").unwrap_err().to_string();
         assert!(err.contains("docker-archive:PATH"), "{err}");
         assert!(Source::parse("app.tar").is_err());
