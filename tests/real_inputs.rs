@@ -4,7 +4,7 @@
 
 use crate::support::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 
 /// The clean fixture image, as a scratch directory with copies made by real tools.
