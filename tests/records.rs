@@ -34,7 +34,9 @@ fn rendered(report: &report::ScanReport) -> Vec<Vec<u8>> {
     [
         Format::Json,
         Format::Sarif,
-        Format::Junit,
+        Format::Junit {
+            fail_on: Some(layerguard::finding::Severity::High),
+        },
         Format::Table { colour: false },
         Format::CycloneDx,
     ]

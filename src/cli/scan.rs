@@ -61,7 +61,9 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         OutputFormat::Table => Format::Table { colour },
         OutputFormat::Json => Format::Json,
         OutputFormat::Sarif => Format::Sarif,
-        OutputFormat::Junit => Format::Junit,
+        OutputFormat::Junit => Format::Junit {
+            fail_on: threshold(args.fail_on),
+        },
         OutputFormat::CycloneDx => Format::CycloneDx,
         OutputFormat::SpdxJson => Format::SpdxJson,
     };

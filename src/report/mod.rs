@@ -8,7 +8,7 @@ mod spdx;
 mod table;
 
 use crate::digest::Digest;
-use crate::finding::{Finding, RuleMeta};
+use crate::finding::{Finding, RuleMeta, Severity};
 use crate::inventory::Inventory;
 use crate::reference::ImageRef;
 use serde::Serialize;
@@ -30,7 +30,10 @@ pub enum Format {
     /// SARIF 2.1.0.
     Sarif,
     /// JUnit XML: one test case per rule.
-    Junit,
+    Junit {
+        /// The least severity that fails a test case, as `--fail-on` sets it; `None` fails none.
+        fail_on: Option<Severity>,
+    },
     /// CycloneDX 1.6 JSON SBOM.
     CycloneDx,
     /// SPDX 2.3 JSON SBOM.
@@ -159,7 +162,7 @@ pub fn render(report: &ScanReport, format: Format, out: &mut dyn Write) -> io::R
         Format::Table { colour } => table::render(report, colour, out),
         Format::Json => json::render(report, out),
         Format::Sarif => sarif::render(report, out),
-        Format::Junit => junit::render(report, out),
+        Format::Junit { fail_on } => junit::render(report, fail_on, out),
         Format::CycloneDx => cyclonedx::render(report, out),
         Format::SpdxJson => spdx::render(report, out),
     }
