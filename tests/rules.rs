@@ -433,3 +433,51 @@ fn secret_in_config_reports_the_secrets_and_not_the_settings_of_a_built_image() 
         assert!(!text.contains(secret), "{secret} leaked");
     }
 }
+
+/// A merged-/usr Debian userland as `docker import` makes it from this machine's own files:
+/// dash as /bin/sh, shadow's useradd and Debian's adduser (which takes no `-D`), and os-release.
+fn debian_userland_image() -> &'static str {
+    static IMAGE: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
+    &IMAGE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let tag = format!("layerguard-test/debian-userland:{}", unique_tag_suffix());
+            let root = dir.path().join("rootfs");
+            for d in ["usr/bin", "usr/sbin", "etc"] {
+                std::fs::create_dir_all(root.join(d)).unwrap();
+            }
+            for f in ["usr/bin/dash", "usr/sbin/useradd", "usr/sbin/adduser"] {
+                std::fs::copy(std::path::Path::new("/").join(f), root.join(f)).unwrap();
+            }
+            std::os::unix::fs::symlink("dash", root.join("usr/bin/sh")).unwrap();
+            std::os::unix::fs::symlink("usr/bin", root.join("bin")).unwrap();
+            std::os::unix::fs::symlink("usr/sbin", root.join("sbin")).unwrap();
+            std::fs::copy("/etc/os-release", root.join("etc/os-release")).unwrap();
+            std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+            import(&root, &["bin", "sbin", "usr", "etc"], &tag);
+            let reference = save_and_remove(dir.path(), &tag, &[]);
+            (dir, reference)
+        })
+        .1
+}
+
+#[test]
+fn root_user_fix_uses_the_user_tool_of_the_base() {
+    let busybox = kitchen_sink().findings("root-user")[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        busybox.contains("`RUN adduser -D -u 10001 app`") && busybox.ends_with("`USER 10001`"),
+        "{busybox}"
+    );
+    let debian = scan(debian_userland_image(), &["--fail-on", "never"]);
+    let message = debian.findings("root-user")[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("`RUN useradd -u 10001 -m app`") && !message.contains("adduser -D"),
+        "{message}"
+    );
+}
