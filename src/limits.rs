@@ -53,3 +53,92 @@ impl Default for Limits {
         }
     }
 }
+
+/// How a limit is written in `[limits]`, and the least value that still lets a scan read
+/// ordinary images: below it a scan fails or silently reads nothing, which no one means to ask for.
+pub struct LimitKey {
+    /// The key, like `max_entries`.
+    pub name: &'static str,
+    /// Written as a size (`"64MiB"` or bytes) rather than a count.
+    pub bytes: bool,
+    /// The least value accepted.
+    pub min: u64,
+    /// What a smaller value would do, completing "it must be at least N, …".
+    pub below_min: &'static str,
+    /// The field it sets.
+    pub field: fn(&mut Limits) -> &mut u64,
+}
+
+/// Every limit, in the order the README lists them.
+pub const LIMIT_KEYS: &[LimitKey] = &[
+    LimitKey {
+        name: "max_file_bytes",
+        bytes: true,
+        min: 1,
+        below_min: "or no file is read and secrets in files go unseen",
+        field: |l| &mut l.max_file_bytes,
+    },
+    LimitKey {
+        name: "max_retained_bytes",
+        bytes: true,
+        min: 1,
+        below_min: "or /etc/passwd and the other files image checks read are not kept",
+        field: |l| &mut l.max_retained_bytes,
+    },
+    LimitKey {
+        name: "max_database_bytes",
+        bytes: true,
+        min: 1,
+        below_min: "or no package database is read",
+        field: |l| &mut l.max_database_bytes,
+    },
+    LimitKey {
+        name: "max_layer_bytes",
+        bytes: true,
+        min: 1 << 10,
+        below_min: "the size of an empty layer's tar stream, or every layer fails the scan",
+        field: |l| &mut l.max_layer_bytes,
+    },
+    LimitKey {
+        name: "max_entries",
+        bytes: false,
+        min: 1,
+        below_min: "or every layer that holds a file fails the scan",
+        field: |l| &mut l.max_entries,
+    },
+    LimitKey {
+        name: "max_ratio",
+        bytes: false,
+        min: 2,
+        below_min: "or every compressed layer is taken for a decompression bomb",
+        field: |l| &mut l.max_ratio,
+    },
+    LimitKey {
+        name: "ratio_check_after",
+        bytes: true,
+        min: 0,
+        below_min: "",
+        field: |l| &mut l.ratio_check_after,
+    },
+    LimitKey {
+        name: "max_json_bytes",
+        bytes: true,
+        min: 1 << 10,
+        below_min: "or even small manifests and image configs are refused",
+        field: |l| &mut l.max_json_bytes,
+    },
+    LimitKey {
+        name: "max_binary_bytes",
+        bytes: true,
+        min: 0,
+        below_min: "",
+        field: |l| &mut l.max_binary_bytes,
+    },
+    LimitKey {
+        name: "binary_head_bytes",
+        bytes: true,
+        min: 64,
+        below_min: "the size of an ELF header",
+        field: |l| &mut l.binary_head_bytes,
+    },
+];

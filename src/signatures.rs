@@ -9,6 +9,7 @@ use crate::finding::{Severity, redact};
 use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use regex::Regex;
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 /// A digest of all the signature data compiled in: layer records made with other data are not
@@ -33,6 +34,7 @@ pub struct SecretPattern {
     pub severity: Severity,
     keywords: Vec<String>,
     regex: Regex,
+    assignment: bool,
 }
 
 /// One secret found in a text.
@@ -42,8 +44,20 @@ pub struct SecretMatch<'t> {
     pub pattern: &'static SecretPattern,
     /// The secret itself: show it only through [`redact`].
     pub secret: &'t str,
+    /// For a match made by its name alone, what the name calls it (`password`, `API key`).
+    kind: Option<&'static str>,
     start: usize,
     end: usize,
+}
+
+impl SecretMatch<'_> {
+    /// What was found, for messages: `GitHub token`, `password assignment`.
+    pub fn title(&self) -> Cow<'static, str> {
+        match self.kind {
+            Some(kind) => Cow::Owned(format!("{kind} assignment")),
+            None => Cow::Borrowed(self.pattern.title.as_str()),
+        }
+    }
 }
 
 /// Every secret pattern, most specific first.
@@ -57,9 +71,19 @@ pub static SECRET_PATTERNS: LazyLock<Vec<SecretPattern>> = LazyLock::new(|| {
             title: r.title,
             severity: r.severity,
             keywords: r.keywords,
+            assignment: r.assignment,
         })
         .collect()
 });
+
+/// The pattern that reports `NAME=value` credentials by their name; its severity is the one for
+/// any credential only a name points at.
+pub fn assignment_pattern() -> &'static SecretPattern {
+    SECRET_PATTERNS
+        .iter()
+        .find(|p| p.assignment)
+        .expect("signatures/secrets.toml has an assignment record")
+}
 
 /// The secrets in `text`, in the order they appear. Where two patterns find the same value the
 /// earlier, more specific, pattern keeps it.
@@ -76,12 +100,20 @@ pub fn find_secrets(text: &str) -> Vec<SecretMatch<'_>> {
             let Some(m) = caps.name("secret").or_else(|| caps.get(0)) else {
                 continue;
             };
+            let kind = match (pattern.assignment, caps.name("name")) {
+                (true, Some(name)) => match credential_by_name(name.as_str(), m.as_str()) {
+                    Some(kind) => Some(kind),
+                    None => continue,
+                },
+                _ => None,
+            };
             if found.iter().any(|f| m.start() < f.end && f.start < m.end()) {
                 continue;
             }
             found.push(SecretMatch {
                 pattern,
                 secret: m.as_str(),
+                kind,
                 start: m.start(),
                 end: m.end(),
             });
@@ -89,6 +121,119 @@ pub fn find_secrets(text: &str) -> Vec<SecretMatch<'_>> {
     }
     found.sort_by_key(|f| f.start);
     found
+}
+
+/// How `NAME=value` pairs are judged when only the name points at a credential.
+struct AssignmentRules {
+    kinds: Vec<[String; 2]>,
+    about: Vec<String>,
+    settings: Vec<String>,
+}
+
+static ASSIGNMENT_RULES: LazyLock<AssignmentRules> = LazyLock::new(|| {
+    let file: SecretsFile = toml::from_str(SECRETS).expect("signatures/secrets.toml is valid");
+    let rules = file.assignment;
+    AssignmentRules {
+        kinds: rules.kinds,
+        about: rules.about,
+        settings: rules.settings,
+    }
+});
+
+/// What the credential in `name=value` is called (`password`, `API key`) when the name says the
+/// value is one and the value could be: `None` for names without a credential part, for names
+/// about a credential (`TOKEN_URL`, `PASSWORD_FILE`, `SECRET_ARN`) and for values that are
+/// settings or references (numbers, booleans, versions, paths, ARNs, URLs without userinfo,
+/// `$VARIABLES`).
+pub fn credential_by_name(name: &str, value: &str) -> Option<&'static str> {
+    let rules: &'static AssignmentRules = &ASSIGNMENT_RULES;
+    let name = name_words(name);
+    let kind = rules
+        .kinds
+        .iter()
+        .find(|[part, _]| name.contains(part.as_str()))?[1]
+        .as_str();
+    // What follows the last credential part decides: in SECRET_ACCESS_KEY_ID it is `ID`.
+    let after = rules
+        .kinds
+        .iter()
+        .filter_map(|[part, _]| name.rfind(part.as_str()).map(|at| at + part.len()))
+        .max()?;
+    if name[after..]
+        .split('_')
+        .any(|word| rules.about.iter().any(|a| a == word))
+    {
+        return None;
+    }
+    let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+    let setting = value.is_empty()
+        || is_reference(value)
+        || rules.settings.iter().any(|s| value.eq_ignore_ascii_case(s))
+        || (kind != "password" && is_number(value))
+        || is_version(value)
+        || is_duration(value);
+    (!setting).then_some(kind)
+}
+
+/// `name` lowercase, camelCase split and `-`/`.` read as `_`: `clientSecretUrl` becomes
+/// `client_secret_url`, `--api-key` `__api_key`.
+fn name_words(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && previous_lower {
+            out.push('_');
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        out.push(match c {
+            '-' | '.' => '_',
+            c => c.to_ascii_lowercase(),
+        });
+    }
+    out
+}
+
+/// A value that points at a credential kept elsewhere instead of being one.
+fn is_reference(value: &str) -> bool {
+    if let Some((_, rest)) = value.split_once("://") {
+        // Userinfo makes a URL a credential: `https://user:pass@host`, `https://TOKEN@host`.
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        return !authority.contains('@');
+    }
+    value.starts_with('$')
+        || value.contains("${")
+        || value.starts_with("{{")
+        || value.starts_with('<')
+        || value.starts_with("arn:")
+        || value.starts_with('/')
+        || value.starts_with("./")
+        || value.starts_with("../")
+        || value.starts_with("~/")
+}
+
+fn is_number(value: &str) -> bool {
+    let digits = value.strip_prefix(['-', '+']).unwrap_or(value);
+    !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.starts_with(|c: char| c.is_ascii_digit())
+        && digits.matches('.').count() <= 1
+}
+
+/// `3.12.1`, `v1.22.0`, `16.2-1.pgdg120+1`, `1.25.4-1~bookworm`: numbers joined by dots, then
+/// anything a packager appends.
+fn is_version(value: &str) -> bool {
+    static VERSION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[vV]?[0-9]+(?:\.[0-9]+)+(?:[-+~][0-9A-Za-z.+~-]*)?$").expect("valid regex")
+    });
+    VERSION.is_match(value)
+}
+
+/// `30s`, `15m`, `12h`, `7d`, `500ms`.
+fn is_duration(value: &str) -> bool {
+    let unit_at = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
+    unit_at > 0 && matches!(&value[unit_at..], "ms" | "s" | "m" | "h" | "d" | "w")
 }
 
 /// `text` with every secret replaced by its redacted form, for quoting text that may hold one
@@ -381,7 +526,20 @@ impl GlobTableBuilder {
 #[derive(Deserialize)]
 #[cfg_attr(test, serde(deny_unknown_fields))]
 struct SecretsFile {
+    assignment: RawAssignment,
     secret: Vec<RawSecret>,
+}
+
+#[derive(Deserialize)]
+#[cfg_attr(test, serde(deny_unknown_fields))]
+struct RawAssignment {
+    kinds: Vec<[String; 2]>,
+    about: Vec<String>,
+    settings: Vec<String>,
+    #[cfg(test)]
+    examples: Vec<String>,
+    #[cfg(test)]
+    counterexamples: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -392,6 +550,8 @@ struct RawSecret {
     severity: Severity,
     keywords: Vec<String>,
     regex: String,
+    #[serde(default)]
+    assignment: bool,
     #[cfg(test)]
     #[serde(default)]
     examples: Vec<String>,
@@ -519,6 +679,78 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn assignment_examples_are_credentials_and_counterexamples_are_not() {
+        let file: SecretsFile = toml::from_str(SECRETS).unwrap();
+        let rules = &file.assignment;
+        assert!(
+            rules
+                .kinds
+                .iter()
+                .chain(
+                    rules
+                        .about
+                        .iter()
+                        .map(|a| [a.clone(), a.clone()])
+                        .collect::<Vec<_>>()
+                        .iter()
+                )
+                .all(|[part, _]| *part == part.to_ascii_lowercase() && !part.contains(['-', '.'])),
+            "names are compared lowercase with `_` between words"
+        );
+        for example in &rules.examples {
+            let (name, value) = example.split_once('=').unwrap();
+            assert!(
+                credential_by_name(name, value).is_some(),
+                "example {example:?} is not a credential"
+            );
+        }
+        for counter in &rules.counterexamples {
+            let (name, value) = counter.split_once('=').unwrap();
+            assert_eq!(
+                credential_by_name(name, value),
+                None,
+                "counterexample {counter:?}"
+            );
+        }
+        assert_eq!(
+            credential_by_name("apiKey", "Zm9vYmFyYmF6"),
+            Some("API key")
+        );
+        assert_eq!(credential_by_name("PGPASSWORD", "x"), Some("password"));
+        assert_eq!(
+            credential_by_name("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI"),
+            Some("access key")
+        );
+    }
+
+    #[test]
+    fn name_only_matches_say_what_the_name_calls_them() {
+        let titles = |text: &str| -> Vec<String> {
+            find_secrets(text)
+                .iter()
+                .map(|m| m.title().into_owned())
+                .collect()
+        };
+        assert_eq!(
+            titles(
+                "aws_access_key_id = AKIA1234567890ABCDEF\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+            ),
+            ["AWS access key ID", "AWS secret access key"]
+        );
+        assert_eq!(
+            titles(
+                "DB_PASSWORD=hunter2hunter2 API_TOKEN=9f8c2e1d7b6a --api-key=Zm9vYmFy SECRET_KEY_BASE=0a1b2c3d4e5f"
+            ),
+            [
+                "password assignment",
+                "token assignment",
+                "API key assignment",
+                "secret assignment"
+            ]
+        );
     }
 
     #[test]

@@ -62,6 +62,44 @@ fn config_is_found_in_the_working_directory_and_bad_config_exits_2() {
 }
 
 #[test]
+fn config_values_are_checked_when_the_file_loads() {
+    let clean = fixture("docker-archive", "clean.tar");
+    for (text, key, accepted) in [
+        (
+            "max_image_size = \"1 gigabyte\"\n",
+            "max_image_size",
+            "like \"500MB\" or \"1GiB\"",
+        ),
+        (
+            "[limits]\nmax_entries = 0\n",
+            "[limits] max_entries = 0",
+            "at least 1",
+        ),
+        (
+            "[limits]\nmax_ratio = 1\n",
+            "[limits] max_ratio = 1",
+            "at least 2",
+        ),
+        ("max_layers = 0\n", "max_layers = 0", "at least 1"),
+        (
+            "[[ignore]]\nrule = \"root-user\"\nreason = \"\"\n",
+            "empty reason",
+            "say why the finding is accepted",
+        ),
+    ] {
+        let (_d, cfg) = config(text);
+        let s = scan(&clean, &["--config", cfg.to_str().unwrap()]);
+        assert_eq!(s.code, 2, "{text}: {}", s.stderr);
+        let stderr = s.stderr.trim();
+        assert_eq!(stderr.lines().count(), 1, "one sentence: {stderr}");
+        assert!(
+            stderr.contains("layerguard.toml") && stderr.contains(key) && stderr.contains(accepted),
+            "{text}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn rules_and_explain_list_every_rule() {
     let out = layerguard()
         .args(["rules", "--format", "json"])

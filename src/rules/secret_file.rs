@@ -90,7 +90,7 @@ impl Rule for SecretFile {
         let mut evidence: Vec<String> = found
             .iter()
             .take(SECRETS_SHOWN)
-            .map(|m| format!("{} {}", m.pattern.title, redact(m.secret)))
+            .map(|m| format!("{} {}", m.title(), redact(m.secret)))
             .collect();
         if found.len() > SECRETS_SHOWN {
             evidence.push(format!("{} more", found.len() - SECRETS_SHOWN));

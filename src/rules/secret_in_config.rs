@@ -2,7 +2,7 @@
 
 use super::{ImageFacts, Rule, RuleMeta};
 use crate::finding::{Findings, Location, Severity, redact};
-use crate::signatures::find_secrets;
+use crate::signatures::{assignment_pattern, credential_by_name, find_secrets};
 
 /// Reports secrets anyone who can pull the image can read with `docker inspect`.
 pub struct SecretInConfig;
@@ -23,28 +23,6 @@ static META: RuleMeta = RuleMeta {
                   time with `RUN --mount=type=secret`.",
 };
 
-/// Substrings of ENV names that say the value is a credential.
-const SECRET_NAMES: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "API_KEY",
-    "APIKEY",
-    "PRIVATE_KEY",
-];
-
-/// Name suffixes that say the value points at a credential instead of being one.
-const REFERENCE_SUFFIXES: &[&str] = &["_FILE", "_PATH", "_DIR", "_ARN"];
-
-/// Value prefixes that refer to a secret kept elsewhere.
-const REFERENCE_PREFIXES: &[&str] = &[
-    "$",
-    "arn:aws:secretsmanager:",
-    "arn:aws:ssm:",
-    "/run/secrets/",
-];
-
 impl Rule for SecretInConfig {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -55,12 +33,17 @@ impl Rule for SecretInConfig {
         for entry in config.config.env.iter().flatten() {
             let (name, value) = entry.split_once('=').unwrap_or((entry, ""));
             let found = find_secrets(entry);
-            if found.is_empty() && named_secret(name, value) {
-                out.push(
+            // The patterns need a value of some length; an ENV entry's name is certain, so a
+            // short value under a credential name counts too.
+            if found.is_empty()
+                && let Some(kind) = credential_by_name(name, value)
+            {
+                out.push_with(
                     &META,
+                    assignment_pattern().severity,
                     Location::config("config.Env"),
                     format!(
-                        "ENV {name} holds a secret (so its name says): {}",
+                        "ENV {name} holds a secret ({kind} assignment): {}",
                         redact(value)
                     ),
                 );
@@ -72,7 +55,7 @@ impl Rule for SecretInConfig {
                     Location::config("config.Env"),
                     format!(
                         "ENV {name} holds a secret ({}): {}",
-                        m.pattern.title,
+                        m.title(),
                         redact(m.secret)
                     ),
                 );
@@ -86,7 +69,7 @@ impl Rule for SecretInConfig {
                     Location::config(format!("config.Labels.{key}")),
                     format!(
                         "label {key} holds a secret ({}): {}",
-                        m.pattern.title,
+                        m.title(),
                         redact(m.secret)
                     ),
                 );
@@ -104,23 +87,13 @@ impl Rule for SecretInConfig {
                     Location::config(format!("history[{i}].created_by")),
                     format!(
                         "build step history[{i}] records a secret ({}): {}",
-                        m.pattern.title,
+                        m.title(),
                         redact(m.secret)
                     ),
                 );
             }
         }
     }
-}
-
-/// True when an ENV entry's name says it is a credential and its value is one, not a reference.
-fn named_secret(name: &str, value: &str) -> bool {
-    let name = name.to_ascii_uppercase();
-    let value = value.trim();
-    SECRET_NAMES.iter().any(|s| name.contains(s))
-        && !REFERENCE_SUFFIXES.iter().any(|s| name.ends_with(s))
-        && !value.is_empty()
-        && !REFERENCE_PREFIXES.iter().any(|p| value.starts_with(p))
 }
 
 #[cfg(test)]
@@ -135,6 +108,16 @@ mod tests {
             .into_iter()
             .map(|f| (f.location.config, f.message))
             .collect()
+    }
+
+    fn history(image: &mut Image, lines: &[&str]) {
+        image.config.history = lines
+            .iter()
+            .map(|line| crate::image_config::History {
+                created_by: Some((*line).to_owned()),
+                ..Default::default()
+            })
+            .collect();
     }
 
     #[test]
@@ -160,7 +143,7 @@ mod tests {
             found,
             [
                 (Some("config.Env".into()), "ENV AWS_ACCESS_KEY_ID holds a secret (AWS access key ID): AKIA***(20 chars)".into()),
-                (Some("config.Env".into()), "ENV DB_PASSWORD holds a secret (so its name says): ***(2 chars)".into()),
+                (Some("config.Env".into()), "ENV DB_PASSWORD holds a secret (password assignment): ***(2 chars)".into()),
                 (Some("config.Labels.deploy.token".into()), "label deploy.token holds a secret (GitLab personal access token): glpa***(26 chars)".into()),
                 (Some("history[1].created_by".into()), "build step history[1] records a secret (GitHub token): ghp_***(40 chars)".into()),
             ]
@@ -172,16 +155,71 @@ mod tests {
         );
     }
 
+    /// Version pins, checksums, GPG fingerprints, download URLs and settings from the ENV and
+    /// history of well-known official images, and settings whose names hold a credential word.
+    const OFFICIAL_IMAGES: &str = include_str!("../../testdata/secrets/official-images.txt");
+
     #[test]
-    fn references_and_ordinary_settings_are_not_secrets() {
-        let mut image = image_with_history(&["apt-get install -y curl"]);
-        image.config.config.env = Some(vec![
-            "DB_PASSWORD=$DB_PASSWORD".into(),
-            "API_TOKEN=arn:aws:secretsmanager:us-east-1:123456789012:secret:api".into(),
-            "DB_PASSWORD_FILE=/run/secrets/db".into(),
-            "GITHUB_TOKEN=".into(),
-            "PATH=/usr/local/bin:/usr/bin".into(),
-        ]);
-        assert!(run(image).is_empty());
+    fn official_images_env_and_history_hold_no_secret() {
+        let lines: Vec<&str> = OFFICIAL_IMAGES
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        let mut image = Image::default();
+        image.config.config.env = Some(
+            lines
+                .iter()
+                .filter_map(|l| l.strip_prefix("ENV "))
+                .map(str::to_owned)
+                .collect(),
+        );
+        history(&mut image, &lines);
+        let found = run(image);
+        assert!(found.is_empty(), "{found:#?}");
+    }
+
+    #[test]
+    fn credentials_are_found_and_named_for_what_they_are() {
+        let mut image = Image::default();
+        image.config.config.env = Some(
+            [
+                "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE",
+                "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                // Hand-made ids use digits issued ids never have; they are still key ids.
+                "AWS_ACCESS_KEY_ID=AKIA1234567890ABCDEF",
+                "GITHUB_TOKEN=ghp_0123456789abcdefghijABCDEFGHIJ012345",
+                "GH_TOKEN=github_pat_11ABCDEFG0123456789abc_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW",
+                "DB_PASSWORD=hunter2hunter2",
+                "MYSQL_ROOT_PASSWORD=123456",
+                "API_TOKEN=9f8c2e1d7b6a4f3e0c5d8b7a6e1f2c3d",
+                "STRIPE_API_KEY=Zm9vYmFyYmF6cXV4cXV1eA",
+                "REGISTRY_URL=https://deploy:s3cr3t-passw0rd@registry.example.com/v2",
+                "DATABASE_URL=postgres://app:hunter2hunter2@db:5432/app",
+            ]
+            .map(str::to_owned)
+            .into(),
+        );
+        history(
+            &mut image,
+            &["RUN |2 API_TOKEN=9f8c2e1d7b6a4f3e0c5d8b7a6e1f2c3d TOOL_VERSION=1.2.3 /bin/sh -c make # buildkit"],
+        );
+        let found: Vec<String> = run(image).into_iter().map(|(_, m)| m).collect();
+        assert_eq!(
+            found,
+            [
+                "ENV AWS_ACCESS_KEY_ID holds a secret (AWS access key ID): AKIA***(20 chars)",
+                "ENV AWS_SECRET_ACCESS_KEY holds a secret (AWS secret access key): wJal***(40 chars)",
+                "ENV AWS_ACCESS_KEY_ID holds a secret (AWS access key ID): AKIA***(20 chars)",
+                "ENV GITHUB_TOKEN holds a secret (GitHub token): ghp_***(40 chars)",
+                "ENV GH_TOKEN holds a secret (GitHub token): gith***(93 chars)",
+                "ENV DB_PASSWORD holds a secret (password assignment): hu***(14 chars)",
+                "ENV MYSQL_ROOT_PASSWORD holds a secret (password assignment): ***(6 chars)",
+                "ENV API_TOKEN holds a secret (token assignment): 9f8c***(32 chars)",
+                "ENV STRIPE_API_KEY holds a secret (API key assignment): Zm9v***(22 chars)",
+                "ENV REGISTRY_URL holds a secret (password in a URL): s3***(15 chars)",
+                "ENV DATABASE_URL holds a secret (password in a URL): hu***(14 chars)",
+                "build step history[0] records a secret (token assignment): 9f8c***(32 chars)",
+            ]
+        );
     }
 }
