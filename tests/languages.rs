@@ -6,6 +6,8 @@
 use crate::support::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
 fn languages() -> Scan {
     scan(&fixture("docker-archive", "languages.tar"), &[])
@@ -139,4 +141,79 @@ fn malformed_language_files_are_warnings() {
             .any(|w| w.starts_with("/app/broken.jar: java cataloger: not a zip archive")),
         "{warnings:?}"
     );
+}
+
+/// Debian's `node-*` packages: the dpkg database with the files of `node-semver` (which also
+/// ships `@types/semver`) and `node-tslib` (whose `modules/package.json` only says
+/// `"type": "module"`), installed by `.ci/test`.
+fn debian_node_image() -> &'static str {
+    static IMAGE: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
+    &IMAGE
+        .get_or_init(|| {
+            let mut paths = vec![
+                PathBuf::from("/var/lib/dpkg/status"),
+                PathBuf::from("/etc/os-release"),
+            ];
+            for package in DEBIAN_NODE_PACKAGES {
+                paths.extend(dpkg_package_files(package));
+            }
+            host_files_image("debian-node", &paths)
+        })
+        .1
+}
+
+const DEBIAN_NODE_PACKAGES: [&str; 2] = ["node-semver", "node-tslib"];
+
+/// Every module Debian installed under `/usr/share/nodejs` is listed, once, at its own
+/// `package.json`; a `package.json` inside a module that names no package is not.
+#[test]
+fn debian_node_modules_match_their_package_json_files() {
+    let mut expected = BTreeMap::new();
+    let mut not_packages = Vec::new();
+    for package in DEBIAN_NODE_PACKAGES {
+        for path in dpkg_package_files(package) {
+            if path.file_name().is_none_or(|n| n != "package.json") {
+                continue;
+            }
+            let json: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            let path = path.to_str().unwrap().to_owned();
+            match (json["name"].as_str(), json["version"].as_str()) {
+                (Some(name), Some(version)) => {
+                    expected.insert(path, format!("{name}@{version}"));
+                }
+                _ => not_packages.push(path),
+            }
+        }
+    }
+    assert!(
+        expected.keys().any(|p| p.contains("/@types/")),
+        "a scoped module: {expected:?}"
+    );
+    assert!(
+        !not_packages.is_empty(),
+        "a package.json that is no package"
+    );
+
+    let s = scan(debian_node_image(), &[]);
+    let mut found = BTreeMap::new();
+    for p in s.json["inventory"]["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter(|p| p["type"] == "npm")
+    {
+        let name = match p["namespace"].as_str() {
+            Some(scope) => format!("{scope}/{}", p["name"].as_str().unwrap()),
+            None => p["name"].as_str().unwrap().to_owned(),
+        };
+        for l in p["locations"].as_array().unwrap() {
+            let previous = found.insert(
+                l["path"].as_str().unwrap().to_owned(),
+                format!("{name}@{}", p["version"].as_str().unwrap()),
+            );
+            assert_eq!(previous, None, "{l}");
+        }
+    }
+    assert_eq!(found, expected, "{}", s.stderr);
+    assert_eq!(s.json["warnings"], serde_json::json!([]), "{}", s.stderr);
 }

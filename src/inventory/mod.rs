@@ -295,6 +295,7 @@ impl Inventory {
             .find_map(|path| layers.get(files.layer_of(path)?)?.os_release.get(*path))
             .cloned();
         let mut by_purl: BTreeMap<String, Package> = BTreeMap::new();
+        let mut self_descriptions = Vec::new();
         for (i, layer) in layers.iter().enumerate() {
             for (path, records) in &layer.databases {
                 if !live_in(path, i) {
@@ -307,19 +308,26 @@ impl Inventory {
                         layer: i,
                         found_in: record.found_in.clone(),
                     };
-                    by_purl
-                        .entry(purl.clone())
-                        .or_insert_with(|| Package {
-                            record: PackageRecord {
-                                found_in: None,
-                                ..record.clone()
-                            },
-                            purl,
-                            locations: Vec::new(),
-                        })
-                        .locations
-                        .push(location);
+                    if describes_itself(record, path, layer) {
+                        self_descriptions.push((record, purl, location));
+                    } else {
+                        add(&mut by_purl, record, purl, location);
+                    }
                 }
+            }
+        }
+        let owners = dpkg_owners(layers, &live_in);
+        // What a file says about itself (a classifier's version match, a `.note.package`)
+        // duplicates what the package database that owns it says, with less precision, and a
+        // note names the source package (`systemd`), not the one installed (`libsystemd0`).
+        // Without file lists (distroless status.d, apk, rpm), paths the distribution installs
+        // into stand in for ownership.
+        let os_managed = by_purl.values().any(|p| p.record.kind.is_os());
+        for (record, purl, location) in self_descriptions {
+            let owned = owners.contains_key(location.path.as_str())
+                || (os_managed && classifier::distribution_path(&location.path));
+            if !owned {
+                add(&mut by_purl, record, purl, location);
             }
         }
         let mut packages: Vec<Package> = by_purl.into_values().collect();
@@ -335,22 +343,6 @@ impl Inventory {
                 &b.purl,
             ))
         });
-        let owners = dpkg_owners(layers, &live_in);
-        // A classifier match on a file a package database owns duplicates what the database
-        // says, with less precision. Without file lists (distroless status.d, apk, rpm), paths
-        // the distribution installs into stand in for ownership.
-        let os_managed = packages.iter().any(|p| p.record.kind.is_os());
-        for p in packages
-            .iter_mut()
-            .filter(|p| p.record.kind == PackageKind::Binary)
-        {
-            p.locations.retain(|l| {
-                let owned = owners.contains_key(l.path.as_str())
-                    || (os_managed && classifier::distribution_path(&l.path));
-                !owned
-            });
-        }
-        packages.retain(|p| !p.locations.is_empty());
         let mut binaries = Vec::new();
         for (i, layer) in layers.iter().enumerate() {
             for (path, binary) in &layer.binaries {
@@ -371,6 +363,34 @@ impl Inventory {
             binaries,
         }
     }
+}
+
+/// Adds `record`, found at `location`, to the package with its purl.
+fn add(
+    by_purl: &mut BTreeMap<String, Package>,
+    record: &PackageRecord,
+    purl: String,
+    location: PackageLocation,
+) {
+    by_purl
+        .entry(purl.clone())
+        .or_insert_with(|| Package {
+            record: PackageRecord {
+                found_in: None,
+                ..record.clone()
+            },
+            purl,
+            locations: Vec::new(),
+        })
+        .locations
+        .push(location);
+}
+
+/// True for a record a file gives of itself rather than a database's entry: a classifier
+/// match, or the package an ELF binary's `.note.package` names. Go modules and Rust crates found
+/// in a binary are what it was built from, not the binary itself, and stay.
+fn describes_itself(record: &PackageRecord, path: &str, layer: &LayerInventory) -> bool {
+    record.kind == PackageKind::Binary || (record.kind.is_os() && layer.binaries.contains_key(path))
 }
 
 /// Which dpkg package owns each file, from the live file lists. A file a list names through a
@@ -628,6 +648,72 @@ mod tests {
             ["/opt/tool"],
             "the owned file's classifier match is dropped"
         );
+    }
+
+    #[test]
+    fn package_notes_of_owned_files_are_dropped_and_built_in_modules_kept() {
+        let meta = |path: &str| FileMeta {
+            path: path.into(),
+            kind: FileKind::Regular,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: 1,
+            link_target: None,
+        };
+        const LIB: &str = "/usr/lib/x86_64-linux-gnu/libsystemd.so.0.35.0";
+        // The note Debian 12's libsystemd0 carries.
+        let note: package_note::PackageNote = serde_json::from_str(
+            r#"{"type":"deb","os":"Debian","name":"systemd","version":"252.38-1~deb12u1","architecture":"amd64","debugInfoUrl":"https://debuginfod.debian.net"}"#,
+        )
+        .unwrap();
+        let mut module = record("x", "v0.1.0", PackageKind::Golang, "");
+        module.arch = None;
+        let library = || {
+            let mut inv = LayerInventory::default();
+            inv.binaries.insert(LIB.into(), Binary::default());
+            inv.databases
+                .insert(LIB.into(), vec![note.record(), module.clone()]);
+            inv
+        };
+        let names = |inv: &LayerInventory, paths: &[&str]| {
+            let layers = vec![crate::layer::LayerContent {
+                files: paths.iter().map(|p| meta(p)).collect(),
+                ..Default::default()
+            }];
+            let files = FileIndex::build(&layers);
+            let inventory = Inventory::assemble(&[inv], &files);
+            inventory
+                .packages
+                .iter()
+                .map(|p| p.record.name.clone())
+                .collect::<Vec<_>>()
+        };
+
+        let mut owned = library();
+        owned.databases.insert(
+            "/var/lib/dpkg/status".into(),
+            vec![record(
+                "libsystemd0",
+                "252.38-1~deb12u1",
+                PackageKind::Deb,
+                "amd64",
+            )],
+        );
+        owned.dpkg_files.insert(
+            "/var/lib/dpkg/info/libsystemd0:amd64.list".into(),
+            vec![LIB.into()],
+        );
+        let paths = [
+            LIB,
+            "/var/lib/dpkg/status",
+            "/var/lib/dpkg/info/libsystemd0:amd64.list",
+        ];
+        assert_eq!(names(&owned, &paths), ["libsystemd0", "x"]);
+
+        // A library copied into an image without a package database is only known by its note,
+        // and the note alone does not make the image one a distribution manages.
+        assert_eq!(names(&library(), &[LIB]), ["systemd", "x"]);
     }
 
     #[test]

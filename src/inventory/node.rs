@@ -1,7 +1,11 @@
-//! Node.js: `package.json` of installed packages, that is those directly under a `node_modules`
-//! directory (`node_modules/express/package.json`, `node_modules/@babel/core/package.json`).
-//! Other `package.json` files inside a package (test fixtures, examples) describe nothing
-//! installed and are not read.
+//! Node.js: `package.json` of installed packages, that is those directly under a directory node
+//! resolves packages from: any `node_modules` (a project's, or npm's global
+//! `/usr/lib/node_modules` and `/usr/local/lib/node_modules`), and the global folders Debian's
+//! `node-*` packages install into, `/usr/share/nodejs`, `/usr/lib/<multiarch>/nodejs` and
+//! `/usr/lib/nodejs`. Scoped packages sit one level deeper (`node_modules/@babel/core`).
+//! Other `package.json` files inside a package (`dist/esm/package.json` saying only
+//! `"type": "module"`) and packages under a package's test, fixture or example directories
+//! describe nothing installed and are not read.
 
 use super::{Cataloger, LayerInventory, PackageKind, PackageRecord, is_file};
 use crate::event::FileMeta;
@@ -29,22 +33,100 @@ impl Cataloger for NodeCataloger {
     }
 }
 
-/// `…/node_modules/<name>/package.json` or `…/node_modules/@scope/<name>/package.json`.
+/// Directories in a package that hold test inputs or samples, whose `node_modules` are not the
+/// package's dependencies.
+const NOT_INSTALLED: &[&str] = &[
+    "test",
+    "tests",
+    "__tests__",
+    "fixtures",
+    "__fixtures__",
+    "example",
+    "examples",
+];
+
+/// `<root>/<name>/package.json` or `<root>/@scope/<name>/package.json`, where `<root>` is a
+/// `node_modules` directory or a Debian global folder, and the package is not under a test,
+/// fixture or example directory of another package.
 fn is_installed_manifest(path: &str) -> bool {
     let Some(dir) = path.strip_suffix("/package.json") else {
         return false;
     };
-    let mut parts = dir.rsplit('/');
-    let (Some(name), Some(parent)) = (parts.next(), parts.next()) else {
+    let Some(mut rest) = strip_first_root(dir) else {
         return false;
     };
-    if name.is_empty() || name == "node_modules" || name.starts_with('@') {
-        return false;
+    loop {
+        let (package, inside) = split_package(rest);
+        if !is_package_dir(package) {
+            return false;
+        }
+        let Some(inside) = inside else {
+            return true;
+        };
+        // Only a `node_modules` inside the package holds more packages; any other
+        // `package.json` in it is a build detail, not a package root.
+        let Some((between, nested)) = split_at_node_modules(inside) else {
+            return false;
+        };
+        if between.split('/').any(|d| NOT_INSTALLED.contains(&d)) {
+            return false;
+        }
+        rest = nested;
     }
-    if parent == "node_modules" {
-        return true;
+}
+
+/// `name` or `@scope/name`, as [`split_package`] cuts it.
+fn is_package_dir(package: &str) -> bool {
+    let (scope, name) = match package.split_once('/') {
+        Some((scope, name)) => (Some(scope), name),
+        None => (None, package),
+    };
+    scope.is_none_or(|s| s.len() > 1)
+        && !name.is_empty()
+        && name != "node_modules"
+        && !name.starts_with('@')
+}
+
+/// What follows the first directory packages are resolved from, if `dir` is under one.
+fn strip_first_root(dir: &str) -> Option<&str> {
+    for global in ["/usr/share/nodejs/", "/usr/lib/nodejs/"] {
+        if let Some(rest) = dir.strip_prefix(global) {
+            return Some(rest);
+        }
     }
-    parent.len() > 1 && parent.starts_with('@') && parts.next() == Some("node_modules")
+    // `/usr/lib/x86_64-linux-gnu/nodejs`: Debian's folder for compiled addons.
+    if let Some((multiarch, rest)) = dir
+        .strip_prefix("/usr/lib/")
+        .and_then(|r| r.split_once('/'))
+        && multiarch.contains("-linux-")
+        && let Some(rest) = rest.strip_prefix("nodejs/")
+    {
+        return Some(rest);
+    }
+    split_at_node_modules(dir).map(|(_, rest)| rest)
+}
+
+/// Splits at the first `node_modules` component: what precedes it and what follows it.
+fn split_at_node_modules(dir: &str) -> Option<(&str, &str)> {
+    if let Some(rest) = dir.strip_prefix("node_modules/") {
+        return Some(("", rest));
+    }
+    let at = dir.find("/node_modules/")?;
+    Some((&dir[..at], &dir[at + "/node_modules/".len()..]))
+}
+
+/// Splits `name/…` or `@scope/name/…` into the package directory and what is inside it.
+fn split_package(rest: &str) -> (&str, Option<&str>) {
+    let name_end = if rest.starts_with('@') {
+        rest.find('/')
+            .and_then(|slash| rest[slash + 1..].find('/').map(|i| slash + 1 + i))
+    } else {
+        rest.find('/')
+    };
+    match name_end {
+        Some(end) => (&rest[..end], Some(&rest[end + 1..])),
+        None => (rest, None),
+    }
 }
 
 /// `Ok(None)` for a manifest without a name or version: npm allows that for private packages,
@@ -170,5 +252,60 @@ mod tests {
         assert!(!w("/app/node_modules/@babel/package.json"));
         assert!(!w("/app/node_modules/package.json"));
         assert!(!w("/app/node_modules/express/package.json.bak"));
+        assert!(!w("/app/node_modules/@/core/package.json"));
+        // A package may be called `test`; a package's own `test` directory is not installed.
+        assert!(w("/app/node_modules/test/package.json"));
+        assert!(w("/app/node_modules/test/node_modules/a/package.json"));
+        assert!(w("/app/test/node_modules/a/package.json"));
+        for fixture in [
+            "test",
+            "tests",
+            "__tests__",
+            "fixtures",
+            "example",
+            "examples",
+        ] {
+            assert!(!w(&format!(
+                "/app/node_modules/a/{fixture}/node_modules/b/package.json"
+            )));
+            assert!(!w(&format!(
+                "/usr/share/nodejs/a/lib/{fixture}/node_modules/@s/b/package.json"
+            )));
+        }
+        // A package root's `"type": "module"` markers are not packages.
+        assert!(!w("/app/node_modules/glob/dist/esm/package.json"));
+        assert!(!w("/usr/share/nodejs/tslib/modules/package.json"));
+    }
+
+    #[test]
+    fn wants_debian_global_folders_and_npm_global_installs() {
+        let meta = |path: &str| FileMeta {
+            path: path.into(),
+            kind: FileKind::Regular,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: 1,
+            link_target: None,
+        };
+        let w = |p: &str| NodeCataloger.wants(&meta(p));
+        assert!(w("/usr/share/nodejs/semver/package.json"));
+        assert!(w("/usr/share/nodejs/@types/semver/package.json"));
+        assert!(w("/usr/share/nodejs/cliui/node_modules/gts/package.json"));
+        assert!(w("/usr/lib/nodejs/ws/package.json"));
+        assert!(w(
+            "/usr/lib/x86_64-linux-gnu/nodejs/bufferutil/package.json"
+        ));
+        assert!(w("/usr/lib/aarch64-linux-gnu/nodejs/@a/b/package.json"));
+        assert!(w("/usr/lib/node_modules/npm/package.json"));
+        assert!(w(
+            "/usr/lib/node_modules/npm/node_modules/@npmcli/arborist/package.json"
+        ));
+        assert!(w("/usr/local/lib/node_modules/corepack/package.json"));
+        assert!(!w("/usr/share/nodejs/package.json"));
+        assert!(!w("/usr/share/nodejs/@types/package.json"));
+        assert!(!w("/usr/lib/x86_64-linux-gnu/nodejs/package.json"));
+        assert!(!w("/usr/lib/x86_64-linux-gnu/perl/a/package.json"));
+        assert!(!w("/usr/share/doc/nodejs/a/package.json"));
     }
 }

@@ -153,3 +153,101 @@ pub fn host_dpkg_image() -> &'static str {
         })
         .1
 }
+
+/// A one-layer image of files copied from this machine at their own paths, for tests that need
+/// what real tools installed here. Directories are added as entries, not with their contents;
+/// a symlink stays a link and the file it points at is added too. `name` keeps the tag apart
+/// from other images; the tag is removed once the image is saved. Returns the temp dir holding
+/// the `docker save` archive and its `docker-archive:` reference.
+pub fn host_files_image(name: &str, paths: &[PathBuf]) -> (tempfile::TempDir, String) {
+    let mut members = std::collections::BTreeSet::new();
+    for path in paths {
+        let mut path = path.clone();
+        loop {
+            let relative = path.strip_prefix("/").unwrap_or(&path).to_owned();
+            if relative.as_os_str().is_empty() || relative == Path::new(".") {
+                break;
+            }
+            // Already there: also ends a symlink loop.
+            if !members.insert(relative) {
+                break;
+            }
+            let Ok(target) = std::fs::read_link(&path) else {
+                break;
+            };
+            path = normalize(&path.parent().unwrap_or(Path::new("/")).join(target));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("members");
+    let mut text = String::new();
+    for member in &members {
+        text.push_str(member.to_str().expect("UTF-8 path"));
+        text.push('\n');
+    }
+    std::fs::write(&list, text).unwrap();
+    let rootfs_tar = dir.path().join("rootfs.tar");
+    run(std::process::Command::new("tar")
+        .arg("-cf")
+        .arg(&rootfs_tar)
+        .args(["-C", "/", "--no-recursion", "-T"])
+        .arg(&list));
+    let tag = format!("layerguard-test/{name}:{}", std::process::id());
+    run(std::process::Command::new("docker")
+        .arg("import")
+        .arg(&rootfs_tar)
+        .arg(&tag));
+    let archive = dir.path().join("image.tar");
+    run(std::process::Command::new("docker")
+        .args(["save", "-o"])
+        .arg(&archive)
+        .arg(&tag));
+    run(std::process::Command::new("docker").args(["rmi", &tag]));
+    let reference = format!("docker-archive:{}", archive.display());
+    (dir, reference)
+}
+
+/// `a/b/../c` as `a/c`, without touching the filesystem (symlinked parents stay as spelled).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The files `dpkg -L` says `package` installed (directories included) that are present, and
+/// its `/var/lib/dpkg/info/<package>[:<arch>].list`. Minimal systems drop some on install
+/// (`path-exclude` of `/usr/share/doc`), and the list still names them.
+pub fn dpkg_package_files(package: &str) -> Vec<PathBuf> {
+    let listed = run(std::process::Command::new("dpkg").args(["-L", package]));
+    let mut files: Vec<PathBuf> = String::from_utf8(listed)
+        .unwrap()
+        .lines()
+        .map(PathBuf::from)
+        .filter(|p| p.symlink_metadata().is_ok())
+        .collect();
+    let arch = run(std::process::Command::new("dpkg-query").args([
+        "-W",
+        "-f",
+        "${Architecture}",
+        package,
+    ]));
+    let arch = String::from_utf8(arch).unwrap();
+    let info = Path::new("/var/lib/dpkg/info");
+    let list = [
+        info.join(format!("{package}:{arch}.list")),
+        info.join(format!("{package}.list")),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .unwrap_or_else(|| panic!("no dpkg file list for {package}"));
+    files.push(list);
+    files
+}
