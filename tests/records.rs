@@ -37,7 +37,11 @@ fn rendered(report: &report::ScanReport) -> Vec<Vec<u8>> {
         Format::Junit {
             fail_on: Some(layerguard::finding::Severity::High),
         },
-        Format::Table { colour: false },
+        Format::Table {
+            colour: false,
+            fail_on: Some(layerguard::finding::Severity::High),
+            quiet: false,
+        },
         Format::CycloneDx,
     ]
     .into_iter()

@@ -283,3 +283,49 @@ fn table_is_plain_when_not_a_terminal_and_output_file_works() {
             .contains("\"2.1.0\"")
     );
 }
+
+#[test]
+fn output_dash_colour_and_quiet_do_what_ci_logs_want() {
+    let image = fixture("docker-archive", "kitchen-sink.tar");
+    let table = |extra: &[&str], env: Option<(&str, &str)>| {
+        let mut cmd = layerguard();
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let out = cmd
+            .args(["scan", &image, "--fail-on", "never"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let dash = table(&["--output", "-"], None);
+    assert!(dash.starts_with("Image "), "{dash}");
+    assert!(!dir.path().join("-").exists());
+
+    let coloured = table(&["--color", "always"], None);
+    assert!(
+        coloured.contains('\u{1b}'),
+        "always colours, even into a pipe"
+    );
+    let never = table(&["--color", "never"], Some(("TERM", "xterm-256color")));
+    assert!(!never.contains('\u{1b}'));
+
+    let quiet = table(&["--quiet"], None);
+    assert!(
+        !quiet.contains("Summary:") && quiet.contains("setuid-file"),
+        "{quiet}"
+    );
+    let full = table(&[], None);
+    let first_finding = full.find("  [").unwrap();
+    assert!(
+        full.find("Gate:").unwrap() < first_finding,
+        "verdict first: {full}"
+    );
+}

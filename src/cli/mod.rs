@@ -66,6 +66,14 @@ enum OutputFormat {
     SpdxJson,
 }
 
+/// When the table is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
 /// Severity threshold for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FailOn {
@@ -85,9 +93,15 @@ struct ScanArgs {
     /// Report format.
     #[arg(long, short, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
-    /// Write the report to this file instead of standard output.
+    /// Write the report to this file instead of standard output (`-` is standard output).
     #[arg(long, short)]
     output: Option<PathBuf>,
+    /// Table format: findings only, without the summary, the inventory line and warnings.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Colour in the table: `auto` on a terminal (not when NO_COLOR is set or TERM=dumb).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     /// Exit 1 when a finding at or above this severity remains.
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     fail_on: FailOn,

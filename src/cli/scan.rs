@@ -1,6 +1,6 @@
 //! `layerguard scan`: one image → report → exit code.
 
-use super::{EXIT_FINDINGS, FailOn, OutputFormat, ScanArgs};
+use super::{ColorChoice, EXIT_FINDINGS, FailOn, OutputFormat, ScanArgs};
 use crate::config::{self, Settings};
 use crate::finding::Severity;
 use crate::report::{self, Format};
@@ -54,11 +54,27 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
     }
     let report = scan(&source, &args.image, &options)?;
 
-    let colour = args.output.is_none()
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    // `-o -` is standard output, as for most tools that write files.
+    let output = args
+        .output
+        .as_deref()
+        .filter(|p| *p != std::path::Path::new("-"));
+    let colour = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        }
+    };
     let format = match args.format {
-        OutputFormat::Table => Format::Table { colour },
+        OutputFormat::Table => Format::Table {
+            colour,
+            fail_on: threshold(args.fail_on),
+            quiet: args.quiet,
+        },
         OutputFormat::Json => Format::Json,
         OutputFormat::Sarif => Format::Sarif,
         OutputFormat::Junit => Format::Junit {
@@ -67,7 +83,7 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         OutputFormat::CycloneDx => Format::CycloneDx,
         OutputFormat::SpdxJson => Format::SpdxJson,
     };
-    match &args.output {
+    match output {
         Some(path) => {
             let mut file = std::io::BufWriter::new(
                 std::fs::File::create(path)

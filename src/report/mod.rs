@@ -24,6 +24,10 @@ pub enum Format {
     Table {
         /// Emit ANSI colour.
         colour: bool,
+        /// The gate's threshold, for the verdict line (`None`: nothing fails).
+        fail_on: Option<crate::finding::Severity>,
+        /// Findings only: no header, summary or inventory line.
+        quiet: bool,
     },
     /// The versioned JSON report.
     Json,
@@ -159,7 +163,19 @@ impl ScanReport {
 /// Writes `report` in `format`. A broken pipe is the caller's to treat as success.
 pub fn render(report: &ScanReport, format: Format, out: &mut dyn Write) -> io::Result<()> {
     match format {
-        Format::Table { colour } => table::render(report, colour, out),
+        Format::Table {
+            colour,
+            fail_on,
+            quiet,
+        } => table::render(
+            report,
+            table::Style {
+                colour,
+                fail_on,
+                quiet,
+            },
+            out,
+        ),
         Format::Json => json::render(report, out),
         Format::Sarif => sarif::render(report, out),
         Format::Junit { fail_on } => junit::render(report, fail_on, out),

@@ -1171,7 +1171,9 @@ mod tests {
         let log: Value = serde_json::from_slice(&bytes).unwrap();
         let results = results(&log);
         assert!(
-            results.len() < 400 && results.len() > 50,
+            // The cut is coarse (a common cap per rule), so how many fit depends on how well
+            // the output compresses; it must still keep a fair share.
+            results.len() < 400 && results.len() >= 40,
             "{}",
             results.len()
         );

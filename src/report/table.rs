@@ -9,23 +9,40 @@ use std::io::{self, Write};
 
 const RESET: &str = "\x1b[0m";
 
-pub(super) fn render(report: &ScanReport, colour: bool, out: &mut dyn Write) -> io::Result<()> {
+/// How the table is drawn.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Style {
+    pub colour: bool,
+    pub fail_on: Option<Severity>,
+    pub quiet: bool,
+}
+
+/// Past this many findings of one rule at one severity, the rest are counted, not listed.
+const LISTED_PER_RULE: usize = 5;
+
+pub(super) fn render(report: &ScanReport, style: Style, out: &mut dyn Write) -> io::Result<()> {
     // Built in memory so a broken pipe surfaces once, not halfway through a line.
     let mut s = String::new();
-    header(&mut s, &report.image);
-    s.push('\n');
-
-    if report.findings.is_empty() {
-        let _ = writeln!(
-            s,
-            "No findings: the image passed all {} rules.",
-            report.rules.len()
-        );
+    if !style.quiet {
+        // What a reader wants first: which image, how bad, and whether the gate passed.
+        header(&mut s, &report.image);
+        summary(&mut s, report, style);
         s.push('\n');
-    } else {
-        findings(&mut s, report, colour);
     }
-    summary(&mut s, report, colour);
+    if report.findings.is_empty() {
+        if !style.quiet {
+            let _ = writeln!(
+                s,
+                "No findings: the image passed all {} rules.",
+                report.rules.len()
+            );
+        }
+    } else {
+        findings(&mut s, report, style.colour);
+    }
+    if !style.quiet {
+        trailer(&mut s, report);
+    }
     out.write_all(s.as_bytes())
 }
 
@@ -55,6 +72,7 @@ fn header(s: &mut String, image: &ImageSummary) {
 
 fn findings(s: &mut String, report: &ScanReport, colour: bool) {
     let mut remediated: HashSet<&str> = HashSet::new();
+    let mut listed: std::collections::HashMap<(&str, Severity), usize> = Default::default();
     for severity in Severity::ALL.into_iter().rev() {
         let group: Vec<&Finding> = report
             .findings
@@ -70,7 +88,21 @@ fn findings(s: &mut String, report: &ScanReport, colour: bool) {
             group.len()
         );
         let _ = writeln!(s, "{}", paint(&title, severity, colour));
-        for f in group {
+        for f in &group {
+            let shown = listed.entry((&f.code, severity)).or_default();
+            *shown += 1;
+            if *shown > LISTED_PER_RULE {
+                if *shown == LISTED_PER_RULE + 1 {
+                    let more = group.iter().filter(|g| g.code == f.code).count() - LISTED_PER_RULE;
+                    let _ = writeln!(
+                        s,
+                        "  … and {more} more {} finding{} (every one is in --format json)",
+                        f.rule,
+                        if more == 1 { "" } else { "s" }
+                    );
+                }
+                continue;
+            }
             let _ = writeln!(
                 s,
                 "  {} {} ({})",
@@ -80,6 +112,20 @@ fn findings(s: &mut String, report: &ScanReport, colour: bool) {
             );
             let _ = writeln!(s, "      {}", sanitize(&f.message));
             let _ = writeln!(s, "      at {}", describe_location(&f.location));
+            // The layer's instruction is the Dockerfile line to change.
+            if let Some(made_by) = f
+                .location
+                .layer
+                .and_then(|i| report.image.layers.get(i))
+                .and_then(|l| l.created_by.as_deref())
+            {
+                let _ = writeln!(
+                    s,
+                    "      layer {}: {}",
+                    f.location.layer.unwrap_or_default(),
+                    sanitize(&shorten(made_by, 100))
+                );
+            }
             if remediated.insert(&f.code)
                 && let Some(rule) = report.rule(&f.code)
             {
@@ -90,7 +136,7 @@ fn findings(s: &mut String, report: &ScanReport, colour: bool) {
     }
 }
 
-fn summary(s: &mut String, report: &ScanReport, colour: bool) {
+fn summary(s: &mut String, report: &ScanReport, style: Style) {
     let counts: Vec<String> = Severity::ALL
         .into_iter()
         .rev()
@@ -98,7 +144,7 @@ fn summary(s: &mut String, report: &ScanReport, colour: bool) {
             let n = report.findings.iter().filter(|f| f.severity == sev).count();
             let text = format!("{n} {}", sev.as_str());
             if n > 0 {
-                paint(&text, sev, colour)
+                paint(&text, sev, style.colour)
             } else {
                 text
             }
@@ -112,6 +158,23 @@ fn summary(s: &mut String, report: &ScanReport, colour: bool) {
         report.warnings.len(),
         if report.warnings.len() == 1 { "" } else { "s" },
     );
+    let verdict = match style.fail_on {
+        None => "Gate: not applied (--fail-on never)".to_owned(),
+        Some(t) => {
+            let failing = report.findings.iter().filter(|f| f.severity >= t).count();
+            match failing {
+                0 => format!("Gate: PASS (nothing at or above {t})"),
+                n => format!(
+                    "Gate: FAIL ({n} finding{} at or above {t})",
+                    if n == 1 { "" } else { "s" }
+                ),
+            }
+        }
+    };
+    let _ = writeln!(s, "{verdict}");
+}
+
+fn trailer(s: &mut String, report: &ScanReport) {
     if let Some(line) = inventory_line(report) {
         let _ = writeln!(s, "{line}");
     }
@@ -124,6 +187,14 @@ fn summary(s: &mut String, report: &ScanReport, colour: bool) {
                 let _ = writeln!(s, "  warning: {}", sanitize(&w.message));
             }
         }
+    }
+}
+
+/// At most `max` characters, with an ellipsis when cut.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
     }
 }
 
@@ -144,11 +215,17 @@ fn inventory_line(report: &ScanReport) -> Option<String> {
         *by_type.entry(p.record.kind.purl_type()).or_default() += 1;
     }
     let types: Vec<String> = by_type.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     parts.push(match types.len() {
         0 => "no packages".to_owned(),
-        _ => format!("{} packages ({})", inv.packages.len(), types.join(", ")),
+        _ => format!(
+            "{} ({})",
+            plural(inv.packages.len(), "package", "packages"),
+            types.join(", ")
+        ),
     });
-    parts.push(format!("{} ELF binaries", inv.binaries.len()));
+    parts.push(plural(inv.binaries.len(), "ELF binary", "ELF binaries"));
     Some(format!(
         "Inventory: {} (the JSON, CycloneDX and SPDX formats list them)",
         parts.join("; ")
@@ -309,8 +386,19 @@ pub(super) mod tests {
     }
 
     fn render_to_string(report: &ScanReport, colour: bool) -> String {
+        render_styled(
+            report,
+            Style {
+                colour,
+                fail_on: Some(Severity::High),
+                quiet: false,
+            },
+        )
+    }
+
+    fn render_styled(report: &ScanReport, style: Style) -> String {
         let mut out = Vec::new();
-        render(report, colour, &mut out).unwrap();
+        render(report, style, &mut out).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -389,5 +477,49 @@ pub(super) mod tests {
         assert!(text.contains(
             "Summary: 0 critical, 0 high, 0 medium, 0 low, 0 info; 1 suppressed; 0 warnings"
         ));
+    }
+
+    #[test]
+    fn the_verdict_comes_first_and_quiet_leaves_only_findings() {
+        let report = sample_report();
+        let text = render_to_string(&report, false);
+        let summary = text.find("Summary:").unwrap();
+        assert!(summary < text.find("HIGH (1)").unwrap(), "{text}");
+        assert!(
+            text.contains("Gate: FAIL (1 finding at or above high)"),
+            "{text}"
+        );
+        let quiet = render_styled(
+            &report,
+            Style {
+                colour: false,
+                fail_on: None,
+                quiet: true,
+            },
+        );
+        assert!(
+            !quiet.contains("Summary:") && !quiet.contains("Image "),
+            "{quiet}"
+        );
+        assert!(quiet.contains("HIGH (1)"), "{quiet}");
+    }
+
+    #[test]
+    fn a_finding_in_a_layer_shows_its_instruction_and_repeats_are_counted() {
+        let mut report = sample_report();
+        report.image.layers[1].created_by = Some("RUN apt-get install -y sudo".into());
+        let extra = report.findings[1].clone();
+        for i in 0..7 {
+            let mut f = extra.clone();
+            f.location.path = Some(format!("/usr/bin/x{i}"));
+            report.findings.push(f);
+        }
+        let text = render_to_string(&report, false);
+        assert!(
+            text.contains("      layer 1: RUN apt-get install -y sudo"),
+            "{text}"
+        );
+        assert!(text.contains("… and 4 more setuid-file findings"), "{text}");
+        assert_eq!(text.matches("/usr/bin/x").count(), 3, "{text}");
     }
 }
