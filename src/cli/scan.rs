@@ -32,6 +32,35 @@ fn threshold(fail_on: FailOn) -> Option<Severity> {
     }
 }
 
+/// A spinner on standard error while layers are read, when that is a terminal: daemon exports
+/// and big archives take a while. Nothing on a pipe or in a CI log.
+fn progress(options: &mut crate::ScanOptions) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar.set_message("reading layers");
+    let done = std::sync::Arc::new(std::sync::Mutex::new((0usize, 0u64)));
+    let shown = bar.clone();
+    options.progress = Some(std::sync::Arc::new(move |layer: crate::scan::LayerDone| {
+        let mut d = done.lock().unwrap_or_else(|p| p.into_inner());
+        d.0 += 1;
+        d.1 += layer.tar_bytes;
+        shown.set_message(format!(
+            "{} layer{} read, {}",
+            d.0,
+            if d.0 == 1 { "" } else { "s" },
+            crate::text::human_size(d.1)
+        ));
+    }));
+    Some(bar)
+}
+
 pub(super) fn run(args: ScanArgs) -> Result<u8> {
     let source = Source::parse(&args.image)?;
     let mut options = ScanOptions {
@@ -52,7 +81,12 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
     if let Some(t) = args.threads {
         options.threads = t.max(1);
     }
-    let report = scan(&source, &args.image, &options)?;
+    let spinner = progress(&mut options);
+    let report = scan(&source, &args.image, &options);
+    if let Some(bar) = spinner {
+        bar.finish_and_clear();
+    }
+    let report = report?;
 
     // `-o -` is standard output, as for most tools that write files.
     let output = args

@@ -60,6 +60,17 @@ pub struct ScanOptions {
     pub hash_binaries: bool,
     /// Put the inventory in the report. Rules that read it get it either way.
     pub report_inventory: bool,
+    /// Told of each layer read, for a progress display; called from reading threads.
+    pub progress: Option<Arc<dyn Fn(LayerDone) + Send + Sync>>,
+}
+
+/// One layer blob read, as progress reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayerDone {
+    /// Bytes of the blob as stored.
+    pub blob_bytes: u64,
+    /// Bytes of its tar stream.
+    pub tar_bytes: u64,
 }
 
 impl Default for ScanOptions {
@@ -74,6 +85,7 @@ impl Default for ScanOptions {
             classify: true,
             hash_binaries: false,
             report_inventory: true,
+            progress: None,
         }
     }
 }
@@ -243,6 +255,12 @@ fn make_record(
 ) -> std::result::Result<(layer::BlobFacts, LayerRecord), WalkError> {
     let mut sink = ScanSink::new(options);
     let (facts, content) = layer::walk(blob, declared, &options.settings.limits, &mut sink)?;
+    if let Some(progress) = &options.progress {
+        progress(LayerDone {
+            blob_bytes: facts.size,
+            tar_bytes: content.tar_size,
+        });
+    }
     let diff_id = content.diff_id.clone().expect("the walk sets the diff_id");
     let record = LayerRecord {
         key: fingerprint.key(diff_id),
