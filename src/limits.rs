@@ -21,10 +21,11 @@ pub struct Limits {
     pub max_layer_bytes: u64,
     /// Most tar entries in one layer (default 2,000,000).
     pub max_entries: u64,
-    /// Highest uncompressed/compressed ratio tolerated once a layer has produced
-    /// `ratio_check_after` bytes (default 200; real layers stay far below, gzip bombs exceed 1000).
+    /// Uncompressed/compressed ratio above which a layer gets a warning (default 200; most
+    /// layers stay far below, zero-filled files and gzip bombs far above). Not an error: nothing
+    /// decompressed is held, so a high ratio costs time, not memory; `max_layer_bytes` caps it.
     pub max_ratio: u64,
-    /// Uncompressed bytes after which the ratio is checked (default 64 MiB).
+    /// Uncompressed bytes a layer must reach before its ratio counts (default 64 MiB).
     pub ratio_check_after: u64,
     /// Most bytes of a JSON document (manifest, index, config) read into memory (default 8 MiB).
     pub max_json_bytes: u64,
