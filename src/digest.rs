@@ -123,6 +123,27 @@ impl<R: Read> Read for DigestReader<R> {
     }
 }
 
+/// Hashes what the consumer takes, not what is buffered: a decoder reading through `fill_buf`
+/// and `consume` needs no second buffer and no copy.
+impl<R: io::BufRead> io::BufRead for DigestReader<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        if amount == 0 {
+            return;
+        }
+        // The bytes being consumed are still the front of the buffer: asking again reads nothing.
+        if let Ok(buf) = self.inner.fill_buf() {
+            let n = amount.min(buf.len());
+            self.hasher.update(&buf[..n]);
+            self.bytes += n as u64;
+        }
+        self.inner.consume(amount);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +171,21 @@ mod tests {
                 .parse::<Digest>()
                 .is_err()
         );
+    }
+
+    #[test]
+    fn buffered_consumers_are_hashed_exactly_once() {
+        use std::io::BufRead;
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let mut r = DigestReader::new(io::BufReader::with_capacity(4096, &data[..]));
+        let mut head = [0u8; 10];
+        r.read_exact(&mut head).unwrap();
+        let n = r.fill_buf().unwrap().len().min(1000);
+        r.consume(n);
+        r.consume(0);
+        let (d, total) = r.finish().unwrap();
+        assert_eq!(total, data.len() as u64);
+        assert_eq!(d, Digest::of(&data));
     }
 
     #[test]

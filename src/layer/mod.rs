@@ -178,56 +178,77 @@ pub fn walk(
     limits: &Limits,
     sink: &mut dyn LayerSink,
 ) -> Result<(BlobFacts, LayerContent), WalkError> {
-    let mut blob = DigestReader::new(blob);
-    let mut content = LayerContent::default();
-    let compression;
+    let mut raw = BufReader::with_capacity(256 << 10, blob);
+    let found = Compression::sniff(&mut raw).map_err(|e| WalkError::io(None, e))?;
+    if let Some(declared) = declared
+        && declared != found
     {
-        let mut buffered = BufReader::with_capacity(256 << 10, &mut blob);
-        let found = Compression::sniff(&mut buffered).map_err(|e| WalkError::io(None, e))?;
-        if let Some(declared) = declared
-            && declared != found
-        {
-            return Err(WalkError {
-                path: None,
-                reason: format!(
-                    "media type declares {} but the blob is {}",
-                    declared.name(),
-                    found.name()
-                ),
-                limit: false,
-            });
-        }
-        compression = found;
-        let decoder: Box<dyn Read + '_> = match found {
-            Compression::None => Box::new(buffered),
-            Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(buffered)),
-            Compression::Zstd => {
-                Box::new(zstd::Decoder::with_buffer(buffered).map_err(|e| WalkError::io(None, e))?)
-            }
-        };
-        let mut tar_stream = DigestReader::new(Guard {
-            inner: decoder,
-            out: 0,
-            limits: *limits,
+        return Err(WalkError {
+            path: None,
+            reason: format!(
+                "media type declares {} but the blob is {}",
+                declared.name(),
+                found.name()
+            ),
+            limit: false,
         });
-        walk_tar(
-            BufReader::with_capacity(256 << 10, &mut tar_stream),
-            limits,
-            sink,
-            &mut content,
-        )?;
-        // Trailing bytes after the tar end-of-archive blocks are still part of the diff_id.
-        let (diff_id, tar_size) = tar_stream.finish().map_err(|e| WalkError::io(None, e))?;
-        content.diff_id = Some(diff_id);
-        content.tar_size = tar_size;
     }
-    let (digest, size) = blob.finish().map_err(|e| WalkError::io(None, e))?;
+    let mut content = LayerContent::default();
+    let (diff_id, tar_size, digest, size);
+    match found {
+        // The blob is the tar stream: one SHA-256 is both digests (half the CPU of a
+        // `docker save` layer).
+        Compression::None => {
+            (diff_id, tar_size) = walk_stream(&mut raw, limits, sink, &mut content)?;
+            (digest, size) = (diff_id.clone(), tar_size);
+        }
+        Compression::Gzip | Compression::Zstd => {
+            let mut hashed = DigestReader::new(&mut raw);
+            {
+                let decoder: Box<dyn Read + '_> = if found == Compression::Gzip {
+                    Box::new(flate2::bufread::MultiGzDecoder::new(&mut hashed))
+                } else {
+                    Box::new(
+                        zstd::Decoder::with_buffer(&mut hashed)
+                            .map_err(|e| WalkError::io(None, e))?,
+                    )
+                };
+                (diff_id, tar_size) = walk_stream(decoder, limits, sink, &mut content)?;
+            }
+            // Bytes after the compressed stream's end are still part of the blob digest.
+            (digest, size) = hashed.finish().map_err(|e| WalkError::io(None, e))?;
+        }
+    }
+    content.diff_id = Some(diff_id);
+    content.tar_size = tar_size;
     let facts = BlobFacts {
         digest,
         size,
-        compression,
+        compression: found,
     };
     Ok((facts, content))
+}
+
+/// Walks a decompressed tar stream to its end; returns its digest and size.
+fn walk_stream(
+    decoded: impl Read,
+    limits: &Limits,
+    sink: &mut dyn LayerSink,
+    content: &mut LayerContent,
+) -> Result<(Digest, u64), WalkError> {
+    let mut tar_stream = DigestReader::new(Guard {
+        inner: decoded,
+        out: 0,
+        limits: *limits,
+    });
+    walk_tar(
+        BufReader::with_capacity(256 << 10, &mut tar_stream),
+        limits,
+        sink,
+        content,
+    )?;
+    // Trailing bytes after the tar end-of-archive blocks are still part of the diff_id.
+    tar_stream.finish().map_err(|e| WalkError::io(None, e))
 }
 
 fn walk_tar(
