@@ -153,3 +153,35 @@ pub fn host_dpkg_image() -> &'static str {
         })
         .1
 }
+
+/// A one-layer image holding copies of these host files at the same absolute paths, made with
+/// `docker import` and `docker save` under a tag no other test run uses (the image is removed
+/// from the daemon once saved). Returns the directory holding the archive, which must outlive
+/// its use, and the archive's `docker-archive:` reference.
+pub fn host_files_image(name: &str, files: &[PathBuf]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let rootfs_tar = dir.path().join("rootfs.tar");
+    let relative: Vec<&Path> = files
+        .iter()
+        .map(|f| f.strip_prefix("/").expect("absolute host path"))
+        .collect();
+    run(std::process::Command::new("tar")
+        .arg("-cf")
+        .arg(&rootfs_tar)
+        .args(["-C", "/"])
+        .args(&relative));
+    let tag = format!("layerguard-test/{name}:{}", std::process::id());
+    run(std::process::Command::new("docker")
+        .arg("import")
+        .arg(&rootfs_tar)
+        .arg(&tag));
+    std::fs::remove_file(&rootfs_tar).unwrap();
+    let archive = dir.path().join(format!("{name}.tar"));
+    run(std::process::Command::new("docker")
+        .args(["save", "-o"])
+        .arg(&archive)
+        .arg(&tag));
+    run(std::process::Command::new("docker").args(["rmi", &tag]));
+    let reference = format!("docker-archive:{}", archive.display());
+    (dir, reference)
+}
