@@ -33,8 +33,10 @@ pub struct Limits {
     /// (default 8 MiB), so every table and section is available to the parser. Larger files are
     /// read as a stream that keeps only the regions the ELF headers point at.
     pub max_binary_bytes: u64,
-    /// Leading bytes of a larger ELF file kept for its headers, program headers, interpreter and
-    /// dynamic symbol strings (default 2 MiB).
+    /// Leading bytes of a larger ELF file kept for its headers, program headers and interpreter
+    /// (default 2 MiB). A `.dynstr` that runs past them (libLLVM, cc1, Go programs) is not kept
+    /// whole: of the bytes before the dynamic table, only strings that can be library names,
+    /// search paths or hardening symbols are, 256 KiB at most per file.
     pub binary_head_bytes: u64,
 }
 

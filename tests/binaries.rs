@@ -1,12 +1,13 @@
 //! ELF binaries (issue 3, "Binaries"): the scan of `testdata/images/binaries` against what
 //! `readelf`, `objcopy` and `go version -m` say about the very same files, which build.sh keeps
 //! in `binaries-files/` next to the image. `/usr/bin/skopeo` (16 MiB) is read by the streaming
-//! region path, the others whole.
+//! region path, the others whole. Large toolchain binaries of this machine whose `.dynstr` the
+//! stream passes before their dynamic table (issue 7) are checked the same way.
 
 use crate::support::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -72,6 +73,14 @@ fn bracketed(dynamic: &str, tag: &str) -> Vec<String> {
         .collect()
 }
 
+/// Search path lists split into their entries, as the report lists them.
+fn path_entries(lists: Vec<String>) -> Vec<String> {
+    lists
+        .iter()
+        .flat_map(|p| p.split(':').map(str::to_owned))
+        .collect()
+}
+
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .map(|a| a.iter().map(|s| s.as_str().unwrap().to_owned()).collect())
@@ -105,19 +114,14 @@ fn elf_facts_match_readelf() {
             bracketed(&dynamic, "NEEDED"),
             "{name}"
         );
-        let split = |v: Vec<String>| -> Vec<String> {
-            v.iter()
-                .flat_map(|p| p.split(':').map(str::to_owned))
-                .collect()
-        };
         assert_eq!(
             strings(&b["runpath"]),
-            split(bracketed(&dynamic, "RUNPATH")),
+            path_entries(bracketed(&dynamic, "RUNPATH")),
             "{name}"
         );
         assert_eq!(
             strings(&b["rpath"]),
-            split(bracketed(&dynamic, "RPATH")),
+            path_entries(bracketed(&dynamic, "RPATH")),
             "{name}"
         );
         assert_eq!(
@@ -466,5 +470,176 @@ fn binary_hashes_match_sha256sum() {
         let expected = String::from_utf8(out).unwrap();
         let expected = expected.split_whitespace().next().unwrap();
         assert_eq!(by_path(&image_path(name))["sha256"], expected, "{name}");
+    }
+}
+
+/// The entries of `dir` whose file name `keep` accepts, sorted; none when it cannot be read.
+fn entries(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(&keep))
+        .collect();
+    found.sort();
+    found
+}
+
+/// File offset and size of section `name`, from `readelf -SW`.
+fn section(sections: &str, name: &str) -> Option<(u64, u64)> {
+    sections.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let i = fields.iter().position(|f| *f == name)?;
+        let hex = |f: &str| u64::from_str_radix(f, 16).ok();
+        Some((hex(fields.get(i + 3)?)?, hex(fields.get(i + 4)?)?))
+    })
+}
+
+/// Whether a file is one the scan used to lose the libraries of: larger than the files read
+/// whole, with a `.dynstr` that lies before `.dynamic` and ends beyond the head kept for headers.
+fn dynstr_before_dynamic_beyond_head(file: &Path) -> bool {
+    let limits = layerguard::limits::Limits::default();
+    let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    if size <= limits.max_binary_bytes {
+        return false;
+    }
+    let sections = output(Command::new("readelf").arg("-SW").arg(file));
+    match (
+        section(&sections, ".dynstr"),
+        section(&sections, ".dynamic"),
+    ) {
+        (Some((dynstr, len)), Some((dynamic, _))) => {
+            dynstr < dynamic && dynstr + len > limits.binary_head_bytes
+        }
+        _ => false,
+    }
+}
+
+/// One large binary of each kind this machine has: Docker's daemon (Go, externally linked), Go's
+/// `go` (Go's own linker), libLLVM (a shared library with SONAME and RUNPATH) and GCC's `cc1`.
+/// .ci/test installs the last three (golang-go, libllvm14, gcc); a kind that is missing or laid
+/// out otherwise is said out loud.
+#[allow(clippy::disallowed_macros)]
+fn big_dynstr_binaries() -> Vec<PathBuf> {
+    let usr_lib = Path::new("/usr/lib");
+    let kinds: Vec<(&str, Vec<PathBuf>)> = vec![
+        (
+            "dockerd",
+            vec!["/usr/sbin/dockerd".into(), "/usr/bin/dockerd".into()],
+        ),
+        (
+            "go",
+            entries(usr_lib, |n| n.starts_with("go-"))
+                .into_iter()
+                .map(|d| d.join("bin/go"))
+                .chain([PathBuf::from("/usr/local/go/bin/go")])
+                .collect(),
+        ),
+        (
+            "libLLVM",
+            entries(usr_lib, |n| n.ends_with("-linux-gnu"))
+                .iter()
+                .flat_map(|d| entries(d, |n| n.starts_with("libLLVM") && n.contains(".so")))
+                .collect(),
+        ),
+        (
+            "cc1",
+            entries(&usr_lib.join("gcc"), |_| true)
+                .iter()
+                .flat_map(|d| entries(d, |_| true))
+                .map(|d| d.join("cc1"))
+                .collect(),
+        ),
+    ];
+    let mut found: Vec<PathBuf> = Vec::new();
+    for (kind, candidates) in kinds {
+        let file = candidates
+            .iter()
+            .filter_map(|c| std::fs::canonicalize(c).ok())
+            .find(|c| dynstr_before_dynamic_beyond_head(c));
+        match file {
+            Some(file) if !found.contains(&file) => found.push(file),
+            Some(_) => {}
+            None => eprintln!("skipped: no {kind} over 8 MiB with .dynstr before .dynamic"),
+        }
+    }
+    found
+}
+
+/// The scan of an image made of [`big_dynstr_binaries`], and those files.
+fn big_binaries() -> &'static (Vec<PathBuf>, Scan) {
+    static S: OnceLock<(Vec<PathBuf>, Scan)> = OnceLock::new();
+    S.get_or_init(|| {
+        let files = big_dynstr_binaries();
+        assert!(
+            !files.is_empty(),
+            "no large binary with .dynstr before .dynamic here (.ci/test installs gcc, golang-go \
+             and libllvm14)"
+        );
+        let (_dir, image) = host_files_image("big-elf", &files);
+        let s = scan(&image, &["--fail-on", "never"]);
+        assert!(s.json.is_object(), "{}", s.stderr);
+        (files, s)
+    })
+}
+
+/// Large binaries whose `.dynstr` the stream passes before their dynamic table (libLLVM, cc1,
+/// Go's `go`, dockerd) list the libraries, SONAME and search paths `readelf -d` gives, and the
+/// stack-protector and fortify symbols `readelf --dyn-syms` gives, with no warning.
+#[test]
+fn big_binaries_keep_their_libraries() {
+    let (files, s) = big_binaries();
+    let inventory = s.json["inventory"]["binaries"].as_array().unwrap();
+    let warnings = s.json["warnings"].as_array().unwrap();
+    for file in files {
+        let path = file.to_str().unwrap();
+        let b = inventory
+            .iter()
+            .find(|b| b["path"] == path)
+            .unwrap_or_else(|| panic!("{path} not in the inventory"));
+        let dynamic = readelf(&["-dW"], file);
+        assert!(!bracketed(&dynamic, "NEEDED").is_empty(), "{path}");
+        assert_eq!(
+            strings(&b["needed"]),
+            bracketed(&dynamic, "NEEDED"),
+            "{path}"
+        );
+        assert_eq!(
+            b["soname"].as_str().map(str::to_owned),
+            bracketed(&dynamic, "SONAME").into_iter().next(),
+            "{path}"
+        );
+        assert_eq!(
+            strings(&b["runpath"]),
+            path_entries(bracketed(&dynamic, "RUNPATH")),
+            "{path}"
+        );
+        assert_eq!(
+            strings(&b["rpath"]),
+            path_entries(bracketed(&dynamic, "RPATH")),
+            "{path}"
+        );
+        // Go's symbol names are not all UTF-8.
+        let symbols = run(Command::new("readelf").args(["--dyn-syms", "-W"]).arg(file));
+        let symbols = String::from_utf8_lossy(&symbols);
+        let names: Vec<&str> = symbols
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(7))
+            .map(|n| n.split('@').next().unwrap())
+            .collect();
+        let canary = names
+            .iter()
+            .any(|n| matches!(*n, "__stack_chk_fail" | "__stack_chk_guard"));
+        let fortify = names
+            .iter()
+            .any(|n| n.starts_with("__") && n.ends_with("_chk"));
+        assert_eq!(b["hardening"]["canary"], canary, "{path}");
+        assert_eq!(b["hardening"]["fortify"], fortify, "{path}");
+        let about: Vec<&Value> = warnings
+            .iter()
+            .filter(|w| w["message"].as_str().unwrap().contains(path))
+            .collect();
+        assert!(about.is_empty(), "{path}: {about:?}");
     }
 }
