@@ -6,7 +6,7 @@ use crate::digest::Digest;
 /// Everything that makes a scan untrustworthy and therefore aborts it.
 ///
 /// A problem with one file (an odd package database, an unparseable ELF) is not an `Error`: it is
-/// a [`crate::report::ScanWarning`] and the scan goes on.
+/// a warning in the report (`ScanWarning`) and the scan goes on.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The image reference could not be understood.

@@ -79,3 +79,19 @@ pub struct FileEvent<'a> {
     /// True when `content` stops at the read limit rather than at the end of the file.
     pub truncated: bool,
 }
+
+#[cfg(test)]
+impl FileMeta {
+    /// A one-byte regular file, mode 0644, owned by root: what most cataloger tests need.
+    pub(crate) fn test_file(path: &str) -> Self {
+        FileMeta {
+            path: path.into(),
+            kind: FileKind::Regular,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            size: 1,
+            link_target: None,
+        }
+    }
+}

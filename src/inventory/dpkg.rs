@@ -98,7 +98,6 @@ fn parse_paragraph(lines: &[&str], status_required: bool) -> Result<Option<Packa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::FileKind;
 
     fn catalog(path: &str, text: &[u8]) -> (Vec<PackageRecord>, Result<(), String>) {
         let mut out = LayerInventory::default();
@@ -149,15 +148,7 @@ mod tests {
 
     #[test]
     fn wants_the_databases_only() {
-        let meta = |path: &str| FileMeta {
-            path: path.into(),
-            kind: FileKind::Regular,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            size: 1,
-            link_target: None,
-        };
+        let meta = FileMeta::test_file;
         assert!(DpkgCataloger.wants(&meta(STATUS)));
         assert!(DpkgCataloger.wants(&meta("/var/lib/dpkg/status.d/base")));
         assert!(!DpkgCataloger.wants(&meta("/var/lib/dpkg/status.d/base.md5sums")));

@@ -72,7 +72,6 @@ pub(super) fn package_of(path: &str) -> Option<(&str, Option<&str>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::FileKind;
 
     #[test]
     fn counts_files_not_directories() {
@@ -111,15 +110,7 @@ mod tests {
             package_of("/var/lib/dpkg/info/tzdata.list"),
             Some(("tzdata", None))
         );
-        let meta = |path: &str| FileMeta {
-            path: path.into(),
-            kind: FileKind::Regular,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            size: 1,
-            link_target: None,
-        };
+        let meta = FileMeta::test_file;
         assert!(DpkgFilesCataloger.wants(&meta("/var/lib/dpkg/info/libc6:amd64.list")));
         assert!(!DpkgFilesCataloger.wants(&meta("/var/lib/dpkg/info/libc6:amd64.md5sums")));
     }

@@ -652,15 +652,7 @@ mod tests {
 
     #[test]
     fn package_notes_of_owned_files_are_dropped_and_built_in_modules_kept() {
-        let meta = |path: &str| FileMeta {
-            path: path.into(),
-            kind: FileKind::Regular,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            size: 1,
-            link_target: None,
-        };
+        let meta = FileMeta::test_file;
         const LIB: &str = "/usr/lib/x86_64-linux-gnu/libsystemd.so.0.35.0";
         // The note Debian 12's libsystemd0 carries.
         let note: package_note::PackageNote = serde_json::from_str(

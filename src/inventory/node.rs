@@ -178,7 +178,6 @@ fn licenses(obj: &serde_json::Map<String, Value>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::FileKind;
     use crate::inventory::purl;
 
     fn catalog(text: &[u8]) -> Result<Option<PackageRecord>, String> {
@@ -234,15 +233,7 @@ mod tests {
 
     #[test]
     fn wants_installed_manifests_only() {
-        let meta = |path: &str| FileMeta {
-            path: path.into(),
-            kind: FileKind::Regular,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            size: 1,
-            link_target: None,
-        };
+        let meta = FileMeta::test_file;
         let w = |p: &str| NodeCataloger.wants(&meta(p));
         assert!(w("/app/node_modules/express/package.json"));
         assert!(w("/app/node_modules/@babel/core/package.json"));
@@ -279,15 +270,7 @@ mod tests {
 
     #[test]
     fn wants_debian_global_folders_and_npm_global_installs() {
-        let meta = |path: &str| FileMeta {
-            path: path.into(),
-            kind: FileKind::Regular,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            size: 1,
-            link_target: None,
-        };
+        let meta = FileMeta::test_file;
         let w = |p: &str| NodeCataloger.wants(&meta(p));
         assert!(w("/usr/share/nodejs/semver/package.json"));
         assert!(w("/usr/share/nodejs/@types/semver/package.json"));

@@ -114,7 +114,6 @@ fn normalise(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::FileKind;
     use crate::inventory::purl;
 
     fn catalog(text: &[u8]) -> Result<PackageRecord, String> {
@@ -169,15 +168,7 @@ mod tests {
 
     #[test]
     fn wants_metadata_files_only() {
-        let meta = |path: &str| FileMeta {
-            path: path.into(),
-            kind: FileKind::Regular,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            size: 1,
-            link_target: None,
-        };
+        let meta = FileMeta::test_file;
         let c = PythonCataloger;
         assert!(c.wants(&meta(
             "/usr/lib/python3/dist-packages/a-1.dist-info/METADATA"

@@ -84,7 +84,6 @@ fn parse(text: &str) -> Result<PackageRecord, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::FileKind;
     use crate::inventory::purl;
 
     fn catalog(text: &[u8]) -> Result<PackageRecord, String> {
@@ -126,15 +125,7 @@ mod tests {
 
     #[test]
     fn wants_specifications_only() {
-        let meta = |path: &str| FileMeta {
-            path: path.into(),
-            kind: FileKind::Regular,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            size: 1,
-            link_target: None,
-        };
+        let meta = FileMeta::test_file;
         let w = |p: &str| GemCataloger.wants(&meta(p));
         assert!(w(
             "/usr/local/lib/ruby/gems/3.2.0/specifications/rake-13.1.0.gemspec"
