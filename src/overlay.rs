@@ -62,12 +62,13 @@ impl<'a> FileIndex<'a> {
             index.layers.push(layer);
             // Whiteouts and opaque markers only ever affect lower layers, wherever they appear in
             // this layer's tar, so apply them before this layer's own files.
-            for path in &layer.whiteouts {
-                index.remove(path, true, i);
-            }
-            for dir in &layer.opaque_dirs {
-                index.remove(dir, false, i);
-            }
+            let roots: Vec<(&str, bool)> = layer
+                .whiteouts
+                .iter()
+                .map(|p| (p.as_str(), true))
+                .chain(layer.opaque_dirs.iter().map(|d| (d.as_str(), false)))
+                .collect();
+            index.remove(&roots, i);
             index.merge(i);
         }
         index
@@ -87,25 +88,36 @@ impl<'a> FileIndex<'a> {
             .partition_point(|&s| cmp_path(path, self.parts(s)) == Ordering::Greater)
     }
 
-    /// Removes `path` (when `including_self`) and everything below it.
-    fn remove(&mut self, path: &str, including_self: bool, by: usize) {
-        let start = self.lower_bound(path);
-        let mut end = start;
-        let mut keep_self = None;
-        while end < self.live.len() && is_within(path, self.parts(self.live[end])) {
-            let slot = self.live[end];
-            if !including_self && cmp_path(path, self.parts(slot)) == Ordering::Equal {
-                keep_self = Some(slot);
-            } else {
+    /// Removes each root (itself too when its flag says so) and everything below it, in one
+    /// pass over the index however many roots a layer deletes.
+    fn remove(&mut self, roots: &[(&str, bool)], by: usize) {
+        if roots.is_empty() {
+            return;
+        }
+        let mut doomed = vec![false; self.live.len()];
+        for &(root, including_self) in roots {
+            let mut at = self.lower_bound(root);
+            while at < self.live.len() && is_within(root, self.parts(self.live[at])) {
+                if including_self || cmp_path(root, self.parts(self.live[at])) != Ordering::Equal {
+                    doomed[at] = true;
+                }
+                at += 1;
+            }
+        }
+        let live = std::mem::take(&mut self.live);
+        let mut kept = Vec::with_capacity(live.len());
+        for (slot, doomed) in live.into_iter().zip(doomed) {
+            if doomed {
                 self.hidden.push(Hidden {
                     slot,
                     removed_in: by as u32,
                     deleted: true,
                 });
+            } else {
+                kept.push(slot);
             }
-            end += 1;
         }
-        self.live.splice(start..end, keep_self);
+        self.live = kept;
     }
 
     /// Adds layer `i`'s files, each replacing the lower version of its path.
@@ -312,5 +324,31 @@ mod tests {
         assert_eq!(live, ["/srv", "/srv-b"]);
         assert_eq!(index.get("/srv").unwrap().layer, 1);
         assert_eq!(index.removed_in("/srv/a", 0), Some(1));
+    }
+
+    #[test]
+    fn many_whiteouts_of_one_layer_are_applied_together() {
+        let lower: Vec<FileMeta> = (0..2000)
+            .flat_map(|d| [dir(&format!("/d{d}")), file(&format!("/d{d}/f"), 1)])
+            .collect();
+        let mut upper = LayerContent {
+            whiteouts: (0..2000).step_by(2).map(|d| format!("/d{d}")).collect(),
+            ..Default::default()
+        };
+        // A whiteout inside a deleted directory, and one of a path that never existed.
+        upper.whiteouts.push("/d0/f".into());
+        upper.whiteouts.push("/nowhere".into());
+        let layers = [
+            LayerContent {
+                files: lower.into_iter().collect(),
+                ..Default::default()
+            },
+            upper,
+        ];
+        let index = FileIndex::build(&layers);
+        assert_eq!(index.len(), 2000, "the odd directories and their files stay");
+        assert!(index.get("/d1/f").is_some() && index.get("/d2").is_none());
+        assert_eq!(index.hidden().count(), 2000);
+        assert_eq!(index.removed_in("/d0/f", 0), Some(1));
     }
 }
