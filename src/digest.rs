@@ -16,6 +16,11 @@ impl Digest {
         Digest(Sha256::digest(bytes).into())
     }
 
+    /// A digest computed elsewhere.
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> Self {
+        Digest(bytes)
+    }
+
     /// The 64 hex characters without the algorithm prefix.
     pub fn hex(&self) -> String {
         hex::encode(self.0)

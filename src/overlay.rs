@@ -346,7 +346,11 @@ mod tests {
             upper,
         ];
         let index = FileIndex::build(&layers);
-        assert_eq!(index.len(), 2000, "the odd directories and their files stay");
+        assert_eq!(
+            index.len(),
+            2000,
+            "the odd directories and their files stay"
+        );
         assert!(index.get("/d1/f").is_some() && index.get("/d2").is_none());
         assert_eq!(index.hidden().count(), 2000);
         assert_eq!(index.removed_in("/d0/f", 0), Some(1));

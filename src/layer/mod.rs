@@ -14,6 +14,7 @@
 
 pub mod decompress;
 pub mod files;
+mod hash_thread;
 pub mod tar_walk;
 
 use crate::digest::{Digest, DigestReader};
@@ -23,7 +24,7 @@ use decompress::Compression;
 use files::{FileTable, FileTableBuilder};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use tar_walk::EntryKind;
 
 /// What the tar stream of one layer holds. Nothing here depends on the blob that carried it
@@ -168,7 +169,17 @@ impl<R: Read> Read for Guard<R> {
     }
 }
 
-/// Reads one layer blob to its end and returns what it holds.
+/// Where the walk computes its two digests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hashing {
+    /// On the walking thread.
+    Inline,
+    /// On a second thread, for when a core would otherwise be idle: the walk then costs about
+    /// a quarter less wall time for a few percent more CPU.
+    Threaded,
+}
+
+/// Reads one layer blob to its end and returns what it holds, hashing on this thread.
 ///
 /// `declared` is the compression the media type promises (`None` when the source does not say);
 /// it must match the blob's magic bytes.
@@ -178,42 +189,39 @@ pub fn walk(
     limits: &Limits,
     sink: &mut dyn LayerSink,
 ) -> Result<(BlobFacts, LayerContent), WalkError> {
-    let mut raw = BufReader::with_capacity(256 << 10, blob);
-    let found = Compression::sniff(&mut raw).map_err(|e| WalkError::io(None, e))?;
-    if let Some(declared) = declared
-        && declared != found
-    {
-        return Err(WalkError {
-            path: None,
-            reason: format!(
-                "media type declares {} but the blob is {}",
-                declared.name(),
-                found.name()
-            ),
-            limit: false,
-        });
+    walk_with(blob, declared, limits, sink, Hashing::Inline)
+}
+
+/// [`walk`], choosing where the digests are computed.
+pub fn walk_with(
+    blob: impl Read,
+    declared: Option<Compression>,
+    limits: &Limits,
+    sink: &mut dyn LayerSink,
+    hashing: Hashing,
+) -> Result<(BlobFacts, LayerContent), WalkError> {
+    if hashing == Hashing::Threaded {
+        return std::thread::scope(|scope| walk_hashing_aside(scope, blob, declared, limits, sink));
     }
+    let mut raw = BufReader::with_capacity(256 << 10, blob);
+    let found = sniff(&mut raw, declared)?;
     let mut content = LayerContent::default();
     let (diff_id, tar_size, digest, size);
     match found {
         // The blob is the tar stream: one SHA-256 is both digests (half the CPU of a
         // `docker save` layer).
         Compression::None => {
-            (diff_id, tar_size) = walk_stream(&mut raw, limits, sink, &mut content)?;
+            let mut tar = DigestReader::new(&mut raw);
+            walk_counted(&mut tar, limits, sink, &mut content)?;
+            (diff_id, tar_size) = tar.finish().map_err(|e| WalkError::io(None, e))?;
             (digest, size) = (diff_id.clone(), tar_size);
         }
         Compression::Gzip | Compression::Zstd => {
             let mut hashed = DigestReader::new(&mut raw);
             {
-                let decoder: Box<dyn Read + '_> = if found == Compression::Gzip {
-                    Box::new(flate2::bufread::MultiGzDecoder::new(&mut hashed))
-                } else {
-                    Box::new(
-                        zstd::Decoder::with_buffer(&mut hashed)
-                            .map_err(|e| WalkError::io(None, e))?,
-                    )
-                };
-                (diff_id, tar_size) = walk_stream(decoder, limits, sink, &mut content)?;
+                let mut tar = DigestReader::new(decoder(&mut hashed, found)?);
+                walk_counted(&mut tar, limits, sink, &mut content)?;
+                (diff_id, tar_size) = tar.finish().map_err(|e| WalkError::io(None, e))?;
             }
             // Bytes after the compressed stream's end are still part of the blob digest.
             (digest, size) = hashed.finish().map_err(|e| WalkError::io(None, e))?;
@@ -229,26 +237,113 @@ pub fn walk(
     Ok((facts, content))
 }
 
-/// Walks a decompressed tar stream to its end; returns its digest and size.
-fn walk_stream(
-    decoded: impl Read,
+/// The walk with both digests computed on a hashing thread in `scope`.
+fn walk_hashing_aside<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    blob: impl Read,
+    declared: Option<Compression>,
+    limits: &Limits,
+    sink: &mut dyn LayerSink,
+) -> Result<(BlobFacts, LayerContent), WalkError> {
+    let io = |e| WalkError::io(None, e);
+    let (tx, hashes) = hash_thread::spawn(scope);
+    let mut raw = BufReader::with_capacity(
+        256 << 10,
+        hash_thread::Sending::new(blob, hash_thread::Stream::Blob, tx.clone()),
+    );
+    let found = sniff(&mut raw, declared)?;
+    let mut content = LayerContent::default();
+    if found == Compression::None {
+        walk_counted(&mut raw, limits, sink, &mut content)?;
+    } else {
+        let mut tar = hash_thread::Sending::new(
+            decoder(&mut raw, found)?,
+            hash_thread::Stream::Tar,
+            tx.clone(),
+        );
+        walk_counted(&mut tar, limits, sink, &mut content)?;
+        tar.finish().map_err(io)?;
+    }
+    // What the buffer holds was already handed over; the rest of the blob is read here.
+    raw.into_inner().finish().map_err(io)?;
+    drop(tx);
+    let [(digest, size), tar] = hashes.join().map_err(|_| WalkError {
+        path: None,
+        reason: "the hashing thread failed".into(),
+        limit: false,
+    })?;
+    // An uncompressed blob is its tar stream: its one digest is both.
+    let (diff_id, tar_size) = if found == Compression::None {
+        (digest.clone(), size)
+    } else {
+        tar
+    };
+    content.diff_id = Some(diff_id);
+    content.tar_size = tar_size;
+    Ok((
+        BlobFacts {
+            digest,
+            size,
+            compression: found,
+        },
+        content,
+    ))
+}
+
+/// The blob's compression from its first bytes, which must agree with what the media type says.
+fn sniff(raw: &mut impl BufRead, declared: Option<Compression>) -> Result<Compression, WalkError> {
+    let found = Compression::sniff(raw).map_err(|e| WalkError::io(None, e))?;
+    if let Some(declared) = declared
+        && declared != found
+    {
+        return Err(WalkError {
+            path: None,
+            reason: format!(
+                "media type declares {} but the blob is {}",
+                declared.name(),
+                found.name()
+            ),
+            limit: false,
+        });
+    }
+    Ok(found)
+}
+
+/// The decompressing reader over a blob of `found` compression.
+fn decoder<'a>(
+    compressed: impl BufRead + 'a,
+    found: Compression,
+) -> Result<Box<dyn Read + 'a>, WalkError> {
+    Ok(match found {
+        Compression::None => Box::new(compressed),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(compressed)),
+        Compression::Zstd => {
+            Box::new(zstd::Decoder::with_buffer(compressed).map_err(|e| WalkError::io(None, e))?)
+        }
+    })
+}
+
+/// Walks a decompressed tar stream and reads it to its end: trailing bytes after the tar's
+/// end-of-archive blocks are still part of the diff_id.
+fn walk_counted(
+    decoded: &mut dyn Read,
     limits: &Limits,
     sink: &mut dyn LayerSink,
     content: &mut LayerContent,
-) -> Result<(Digest, u64), WalkError> {
-    let mut tar_stream = DigestReader::new(Guard {
+) -> Result<(), WalkError> {
+    let mut guarded = Guard {
         inner: decoded,
         out: 0,
         limits: *limits,
-    });
+    };
     walk_tar(
-        BufReader::with_capacity(256 << 10, &mut tar_stream),
+        BufReader::with_capacity(256 << 10, &mut guarded),
         limits,
         sink,
         content,
     )?;
-    // Trailing bytes after the tar end-of-archive blocks are still part of the diff_id.
-    tar_stream.finish().map_err(|e| WalkError::io(None, e))
+    io::copy(&mut guarded, &mut io::sink()).map_err(|e| WalkError::io(None, e))?;
+    Ok(())
 }
 
 fn walk_tar(
@@ -412,6 +507,48 @@ mod tests {
         assert_eq!(plain.whiteouts, vec!["/etc/shadow".to_string()]);
         assert!(plain.retained["/etc/passwd"].0.starts_with(b"root:"));
         assert_eq!(sink.0.len(), 4);
+    }
+
+    #[test]
+    fn hashing_aside_gives_the_same_result_for_every_compression() {
+        let tar = tar_of(&[
+            ("etc/passwd", b"root:x:0:0::/root:/bin/sh\n", 0o644),
+            ("data/big", &vec![9u8; 3 << 20], 0o644),
+        ]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &tar).unwrap();
+        let gz = gz.finish().unwrap();
+        let zst = zstd::encode_all(&tar[..], 1).unwrap();
+        let limits = Limits::default();
+        for blob in [&tar, &gz, &zst] {
+            let inline = walk_with(
+                &blob[..],
+                None,
+                &limits,
+                &mut Everything(Vec::new()),
+                Hashing::Inline,
+            );
+            let aside = walk_with(
+                &blob[..],
+                None,
+                &limits,
+                &mut Everything(Vec::new()),
+                Hashing::Threaded,
+            );
+            let (inline, aside) = (inline.unwrap(), aside.unwrap());
+            assert_eq!(inline, aside);
+            assert_eq!(aside.0.digest, Digest::of(blob));
+            assert_eq!(aside.1.diff_id, Some(Digest::of(&tar)));
+        }
+        let err = walk_with(
+            &gz[..gz.len() / 2],
+            None,
+            &limits,
+            &mut Everything(Vec::new()),
+            Hashing::Threaded,
+        )
+        .unwrap_err();
+        assert!(err.reason.contains("truncated"), "{}", err.reason);
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::finding::{Finding, Findings, RuleMeta};
 use crate::image::{Image, Platform};
 use crate::inventory::{CATALOGERS, Cataloger, Inventory};
 use crate::layer::decompress::Compression;
-use crate::layer::{self, WalkError};
+use crate::layer::{self, Hashing, WalkError};
 use crate::overlay::FileIndex;
 use crate::report::{ImageSummary, LayerInfo, ScanReport, ScanWarning, Sizes, Suppressed, Tool};
 use crate::rules::{ImageFacts, LayerFacts, Rule};
@@ -252,9 +252,11 @@ fn make_record(
     declared: Option<Compression>,
     options: &ScanOptions,
     fingerprint: &Fingerprint,
+    hashing: Hashing,
 ) -> std::result::Result<(layer::BlobFacts, LayerRecord), WalkError> {
     let mut sink = ScanSink::new(options);
-    let (facts, content) = layer::walk(blob, declared, &options.settings.limits, &mut sink)?;
+    let limits = &options.settings.limits;
+    let (facts, content) = layer::walk_with(blob, declared, limits, &mut sink, hashing)?;
     if let Some(progress) = &options.progress {
         progress(LayerDone {
             blob_bytes: facts.size,
@@ -369,7 +371,7 @@ fn read_blobs(
         plans.push(plan);
     }
     let single = images.len() == 1;
-    let done = run_jobs(&jobs, options.threads, single, |job| {
+    let done = run_jobs(&jobs, options.threads, single, |job, left| {
         let (_, image, store) = &images[job.image];
         let desc = &image.layers[job.layer];
         let location = desc
@@ -391,7 +393,13 @@ fn read_blobs(
                 )
             })?;
         let mut blob = store.open(desc)?;
-        make_record(&mut blob, declared, options, fingerprint)
+        // Once fewer layers are left than threads, a core is idle: hash on it.
+        let hashing = if options.threads > 1 && left < options.threads {
+            Hashing::Threaded
+        } else {
+            Hashing::Inline
+        };
+        make_record(&mut blob, declared, options, fingerprint, hashing)
             .map_err(|e| layer_error(&image.name, job.layer, location, e))
     });
     // `Err(None)`: never run, because another job of the one image failed first.
@@ -471,14 +479,15 @@ fn read_blobs(
     out
 }
 
-/// Runs `work` over `jobs` on up to `threads` threads and returns the results in job order. With
+/// Runs `work` over `jobs` on up to `threads` threads and returns the results in job order;
+/// `work` also learns how many jobs were left when it took its own. With
 /// `stop_on_error`, the first failure stops handing out work (the one image is failing anyway)
 /// and the jobs never started are `None`.
 fn run_jobs<J: Sync, T: Send>(
     jobs: &[J],
     threads: usize,
     stop_on_error: bool,
-    work: impl Fn(&J) -> Result<T> + Sync,
+    work: impl Fn(&J, usize) -> Result<T> + Sync,
 ) -> Vec<Option<Result<T>>> {
     let n = jobs.len();
     let next = AtomicUsize::new(0);
@@ -489,7 +498,7 @@ fn run_jobs<J: Sync, T: Send>(
             if i >= n {
                 break;
             }
-            let result = work(&jobs[i]);
+            let result = work(&jobs[i], n - i);
             let failed = result.is_err();
             *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
             if failed && stop_on_error {
@@ -520,7 +529,13 @@ fn read_stream(
     let mut read: HashMap<String, (layer::BlobFacts, Arc<LayerRecord>)> = HashMap::new();
     let mut failed: Option<(String, WalkError)> = None;
     let streamed = stream.for_each_layer(&mut |member, blob| {
-        match make_record(blob, None, options, fingerprint) {
+        // A single stream is read one layer at a time, so a second core is free for hashing.
+        let hashing = if options.threads > 1 {
+            Hashing::Threaded
+        } else {
+            Hashing::Inline
+        };
+        match make_record(blob, None, options, fingerprint, hashing) {
             Ok((facts, record)) => {
                 read.insert(member.to_owned(), (facts, Arc::new(record)));
                 Ok(())
@@ -724,7 +739,9 @@ pub fn assess(scanned: &ScannedImage, options: &ScanOptions) -> ScanReport {
 #[cfg(test)]
 pub(crate) fn record_of(tar: &[u8], options: &ScanOptions) -> LayerRecord {
     let fp = Fingerprint::of(options);
-    make_record(&mut &tar[..], None, options, &fp).unwrap().1
+    make_record(&mut &tar[..], None, options, &fp, Hashing::Inline)
+        .unwrap()
+        .1
 }
 
 #[cfg(test)]
