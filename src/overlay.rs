@@ -246,13 +246,8 @@ mod tests {
 
     fn file(path: &str, size: u64) -> FileMeta {
         FileMeta {
-            path: path.into(),
-            kind: FileKind::Regular,
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
             size,
-            link_target: None,
+            ..FileMeta::test_file(path)
         }
     }
 

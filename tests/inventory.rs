@@ -3,7 +3,6 @@
 
 use crate::support::*;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -81,18 +80,9 @@ fn host_systemd_libraries_image() -> &'static str {
     static IMAGE: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
     &IMAGE
         .get_or_init(|| {
-            let mut paths = vec![
-                PathBuf::from("/var/lib/dpkg/status"),
-                PathBuf::from("/etc/os-release"),
-            ];
-            for package in ["libsystemd0", "libudev1"] {
-                paths.extend(
-                    dpkg_package_files(package)
-                        .into_iter()
-                        .filter(|p| !p.starts_with("/usr/share/doc")),
-                );
-            }
-            host_files_image("systemd-libraries", &paths)
+            host_packages_image("systemd-libraries", &["libsystemd0", "libudev1"], |p| {
+                !p.starts_with("/usr/share/doc")
+            })
         })
         .1
 }

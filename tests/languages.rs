@@ -6,7 +6,6 @@
 use crate::support::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 fn languages() -> Scan {
@@ -149,16 +148,7 @@ fn malformed_language_files_are_warnings() {
 fn debian_node_image() -> &'static str {
     static IMAGE: OnceLock<(tempfile::TempDir, String)> = OnceLock::new();
     &IMAGE
-        .get_or_init(|| {
-            let mut paths = vec![
-                PathBuf::from("/var/lib/dpkg/status"),
-                PathBuf::from("/etc/os-release"),
-            ];
-            for package in DEBIAN_NODE_PACKAGES {
-                paths.extend(dpkg_package_files(package));
-            }
-            host_files_image("debian-node", &paths)
-        })
+        .get_or_init(|| host_packages_image("debian-node", &DEBIAN_NODE_PACKAGES, |_| true))
         .1
 }
 

@@ -105,6 +105,16 @@ impl ScanOptions {
         self
     }
 
+    /// Where a layer's digests are computed: on a second thread when a core would otherwise be
+    /// idle, never with one thread (`--threads 1` means one core).
+    fn hashing(&self, core_idle: bool) -> Hashing {
+        if self.threads > 1 && core_idle {
+            Hashing::Threaded
+        } else {
+            Hashing::Inline
+        }
+    }
+
     /// Refuses ignores that name no rule of this scan: a typo would silently suppress nothing.
     pub fn check_ignores(&self) -> Result<()> {
         for ig in &self.settings.ignores {
@@ -393,12 +403,8 @@ fn read_blobs(
                 )
             })?;
         let mut blob = store.open(desc)?;
-        // Once fewer layers are left than threads, a core is idle: hash on it.
-        let hashing = if options.threads > 1 && left < options.threads {
-            Hashing::Threaded
-        } else {
-            Hashing::Inline
-        };
+        // Once fewer layers are left than threads, a core is idle.
+        let hashing = options.hashing(left < options.threads);
         make_record(&mut blob, declared, options, fingerprint, hashing)
             .map_err(|e| layer_error(&image.name, job.layer, location, e))
     });
@@ -529,12 +535,8 @@ fn read_stream(
     let mut read: HashMap<String, (layer::BlobFacts, Arc<LayerRecord>)> = HashMap::new();
     let mut failed: Option<(String, WalkError)> = None;
     let streamed = stream.for_each_layer(&mut |member, blob| {
-        // A single stream is read one layer at a time, so a second core is free for hashing.
-        let hashing = if options.threads > 1 {
-            Hashing::Threaded
-        } else {
-            Hashing::Inline
-        };
+        // A single stream is read one layer at a time, so a second core is free.
+        let hashing = options.hashing(true);
         match make_record(blob, None, options, fingerprint, hashing) {
             Ok((facts, record)) => {
                 read.insert(member.to_owned(), (facts, Arc::new(record)));

@@ -251,3 +251,20 @@ pub fn dpkg_package_files(package: &str) -> Vec<PathBuf> {
     files.push(list);
     files
 }
+
+/// A one-layer image of this machine's dpkg database and os-release with the files of
+/// `packages` (those `keep` accepts) at their own paths: real packages, real ground truth.
+pub fn host_packages_image(
+    name: &str,
+    packages: &[&str],
+    keep: impl Fn(&Path) -> bool,
+) -> (tempfile::TempDir, String) {
+    let mut paths = vec![
+        PathBuf::from("/var/lib/dpkg/status"),
+        PathBuf::from("/etc/os-release"),
+    ];
+    for package in packages {
+        paths.extend(dpkg_package_files(package).into_iter().filter(|p| keep(p)));
+    }
+    host_files_image(name, &paths)
+}
