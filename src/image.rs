@@ -44,6 +44,9 @@ pub struct Image {
     /// True when the reference is only a name on this machine (an archive's tag, a layout's
     /// ref name, the daemon's tag), not where a deployment pulls the image from.
     pub local: bool,
+    /// The settings of the registry repository the image was pulled from, when the registry
+    /// tells them (ECR).
+    pub posture: Option<crate::posture::RepositoryPosture>,
 }
 
 impl Image {

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! Data flows one way and so do the imports. At the bottom is the vocabulary every stage
-//! speaks — [`digest`], [`finding`], [`reference`], [`event`], [`image`], [`image_config`],
+//! speaks — [`digest`], [`finding`], [`reference`], [`event`], [`image`], [`image_config`], [`posture`],
 //! [`limits`], [`config`], [`signatures`], [`text`], [`error`]. [`source`] and [`layer`] know only
 //! the vocabulary and nothing of each other: a source hands over bytes, the layer pass turns
 //! bytes into facts. [`overlay`] merges layer contents into the final filesystem. [`rules`] and
@@ -38,6 +38,7 @@ pub mod inventory;
 pub mod layer;
 pub mod limits;
 pub mod overlay;
+pub mod posture;
 pub mod reference;
 pub mod report;
 pub mod rules;
