@@ -100,5 +100,6 @@ pub fn resolve(
         config: resolved.config,
         annotations: resolved.annotations,
         layers: resolved.layers,
+        posture: None,
     })
 }
