@@ -88,6 +88,16 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A registry refused or failed a request, or sent what it must not.
+    #[error("registry {registry}, repository {repository}: {reason}")]
+    Registry {
+        /// The registry host as named in the reference.
+        registry: String,
+        /// The repository path.
+        repository: String,
+        /// What was asked, and the status or problem (never a credential).
+        reason: String,
+    },
     /// A configured safety limit was exceeded.
     #[error("{image}: layer {layer}: {reason}")]
     Limit {
@@ -118,6 +128,8 @@ pub enum Error {
 
 /// The forms `scan` accepts, printed with every reference error.
 pub const ACCEPTED_FORMS: &str = "accepted forms:
+  REGISTRY/REPO[:TAG][@DIGEST]  an image in a registry (`alpine` is docker.io/library/alpine:latest;
+                             `docker://` in front is accepted)
   docker-archive:PATH        a `docker save` tarball (`docker-archive:-` reads standard input)
   oci:DIR[:TAG]              an OCI image layout directory
   oci-archive:PATH[:TAG]     an OCI image layout in a tar file

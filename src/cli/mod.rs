@@ -87,8 +87,8 @@ enum FailOn {
 
 #[derive(Debug, clap::Args)]
 struct ScanArgs {
-    /// The image: docker-archive:PATH (`-` for stdin), oci:DIR[:TAG], oci-archive:PATH[:TAG],
-    /// docker-daemon:NAME[:TAG].
+    /// The image: REGISTRY/REPO[:TAG][@DIGEST] (or docker://…), docker-archive:PATH (`-` for
+    /// stdin), oci:DIR[:TAG], oci-archive:PATH[:TAG], docker-daemon:NAME[:TAG].
     image: String,
     /// Report format.
     #[arg(long, short, value_enum, default_value_t = OutputFormat::Table)]
@@ -120,6 +120,39 @@ struct ScanArgs {
     /// Record each binary's SHA-256 (always on for the cyclonedx and spdx-json formats).
     #[arg(long)]
     hash_binaries: bool,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// How to reach registries.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Registry")]
+struct RegistryArgs {
+    /// Registry user name (with --password-stdin); otherwise Docker's config.json and its
+    /// credential helpers are used, and ECR logs in with the AWS credential chain.
+    #[arg(long, requires = "password_stdin")]
+    username: Option<String>,
+    /// Read the registry password (or token) from standard input.
+    #[arg(long, requires = "username")]
+    password_stdin: bool,
+    /// Trust this PEM CA certificate (bundle) for registries, beside the system's (repeatable).
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Vec<PathBuf>,
+    /// Allow plain HTTP to this registry, HOST[:PORT] (repeatable; loopback registries always
+    /// may).
+    #[arg(long, value_name = "HOST[:PORT]")]
+    insecure_registry: Vec<String>,
+    /// Pull from URL instead of HOST, HOST=URL (repeatable): pull-through caches, mirrors.
+    #[arg(long, value_name = "HOST=URL")]
+    registry_mirror: Vec<String>,
+    /// Seconds a registry connection or download may stall before it is retried.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "LAYERGUARD_REGISTRY_TIMEOUT_SECS",
+        default_value_t = 60
+    )]
+    registry_timeout: u64,
 }
 
 /// Parses arguments, runs the command and returns the exit code.

@@ -4,6 +4,7 @@ use super::{ColorChoice, EXIT_FINDINGS, FailOn, OutputFormat, ScanArgs};
 use crate::config::{self, Settings};
 use crate::finding::Severity;
 use crate::report::{self, Format};
+use crate::source::registry::{Credential, RegistryOptions, Secret};
 use crate::source::{Platform, Source};
 use crate::{ScanOptions, scan};
 use anyhow::{Context, Result};
@@ -61,10 +62,66 @@ fn progress(options: &mut crate::ScanOptions) -> Option<indicatif::ProgressBar> 
     Some(bar)
 }
 
+/// The registry flags as the source needs them; the password is read from standard input.
+fn registry_options(args: &super::RegistryArgs) -> Result<RegistryOptions> {
+    let credential = match &args.username {
+        Some(username) => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            if password.is_empty() {
+                anyhow::bail!("--password-stdin: standard input held no password");
+            }
+            Some(Credential::Basic {
+                username: username.clone(),
+                password: Secret::new(password),
+            })
+        }
+        None => None,
+    };
+    let ca_certs = args
+        .ca_cert
+        .iter()
+        .map(|path| {
+            std::fs::read(path)
+                .with_context(|| format!("--ca-cert {}", path.display()))
+                .map(|pem| (path.clone(), pem))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mirrors = args
+        .registry_mirror
+        .iter()
+        .map(|m| {
+            let (host, url) = m
+                .split_once('=')
+                .with_context(|| format!("--registry-mirror {m:?}: expected HOST=URL"))?;
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                anyhow::bail!(
+                    "--registry-mirror {m:?}: the URL must start with http:// or https://"
+                );
+            }
+            Ok((host.to_owned(), url.to_owned()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RegistryOptions {
+        credential,
+        ca_certs,
+        insecure: args.insecure_registry.clone(),
+        mirrors,
+        timeout: Some(std::time::Duration::from_secs(args.registry_timeout.max(1))),
+    })
+}
+
 pub(super) fn run(args: ScanArgs) -> Result<u8> {
     let source = Source::parse(&args.image)?;
+    if matches!(source, Source::DockerArchive(None)) && args.registry.password_stdin {
+        anyhow::bail!("--password-stdin and docker-archive:- both want standard input");
+    }
     let mut options = ScanOptions {
         settings: load_settings(args.config.as_deref())?,
+        registry: registry_options(&args.registry)?,
         ..ScanOptions::default()
     };
     if let Some(p) = &args.platform {

@@ -44,8 +44,22 @@ impl Rule for MutableTag {
                 "has no tag or digest, so it means `latest`".to_owned(),
             ),
             Some("latest") => (Severity::High, "uses the tag `latest`".to_owned()),
+            // A registry that refuses to move tags (ECR tag immutability) keeps this one
+            // meaning this image; elsewhere any tag can be pushed over.
+            Some(tag)
+                if facts
+                    .image
+                    .posture
+                    .as_ref()
+                    .is_some_and(|p| p.mutable_tags == Some(false)) =>
+            {
+                (
+                    Severity::Low,
+                    format!("uses the tag `{tag}` without a digest (the repository's tags are immutable)"),
+                )
+            }
             Some(tag) => (
-                Severity::Low,
+                Severity::High,
                 format!("uses the tag `{tag}` without a digest"),
             ),
         };
@@ -103,7 +117,22 @@ mod tests {
     }
 
     #[test]
-    fn latest_and_untagged_are_high_other_tags_low_digests_fine() {
+    fn an_immutable_repository_makes_a_tag_low() {
+        let image = Image {
+            reference: ImageRef::parse("registry.example.com/app:1.2").ok(),
+            posture: Some(crate::posture::RepositoryPosture {
+                mutable_tags: Some(false),
+                ..Default::default()
+            }),
+            ..Image::default()
+        };
+        let found = crate::rules::testing::check(&MutableTag, vec![], image, &Settings::default());
+        assert_eq!(found[0].severity, Severity::Low);
+        assert!(found[0].message.contains("immutable"), "{}", found[0].message);
+    }
+
+    #[test]
+    fn pulled_tags_are_high_digests_fine() {
         let found = run(Some("app"), None);
         assert_eq!(found[0].0, Severity::High);
         assert!(
@@ -117,7 +146,7 @@ mod tests {
         assert_eq!(
             found,
             [(
-                Severity::Low,
+                Severity::High,
                 format!(
                     "app:1.2 uses the tag `1.2` without a digest, which can be moved to another image; pin it as app@{digest}"
                 )

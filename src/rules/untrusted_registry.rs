@@ -52,10 +52,9 @@ impl Rule for UntrustedRegistry {
             );
         }
         // A local name (an archive's tag, the daemon's) says nothing of where the image was
-        // pulled from, and an unqualified reference names no registry: only a registry
-        // reference is judged, the base-image annotation above either way.
+        // pulled from: only an image pulled from a registry is judged (an unqualified one came
+        // from Docker Hub), the base-image annotation above either way.
         if let Some(reference) = &facts.image.reference
-            && reference.registry.is_some()
             && !facts.image.local
         {
             self.check(reference, "image", "reference", facts, out);
@@ -95,7 +94,16 @@ impl UntrustedRegistry {
 fn allows(entry: &str, registry: &str, reference: &ImageRef) -> bool {
     let entry = entry.trim_end_matches('/');
     let (host, prefix) = entry.split_once('/').unwrap_or((entry, ""));
-    if !normalise_registry(host).eq_ignore_ascii_case(registry) {
+    // `*.dkr.ecr.*.amazonaws.com` allows every ECR registry: a host may be a glob.
+    let host_matches = if host.contains(['*', '?', '[']) {
+        globset::GlobBuilder::new(host)
+            .case_insensitive(true)
+            .build()
+            .is_ok_and(|g| g.compile_matcher().is_match(registry))
+    } else {
+        normalise_registry(host).eq_ignore_ascii_case(registry)
+    };
+    if !host_matches {
         return false;
     }
     let repository = reference.repository.as_deref().unwrap_or("");
@@ -180,6 +188,29 @@ mod tests {
     }
 
     #[test]
+    fn allowed_registries_may_be_host_globs() {
+        let every_ecr = ["*.dkr.ecr.*.amazonaws.com"];
+        assert!(run(Some(&format!("{ECR}/team/app:1")), None, &every_ecr).is_empty());
+        assert_eq!(run(Some("ghcr.io/o/app:1"), None, &every_ecr).len(), 1);
+        assert!(
+            run(Some(&format!("{ECR}/team/app:1")), None, &["*.DKR.ecr.*.amazonaws.com/team"])
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_pulled_image_without_a_registry_came_from_docker_hub() {
+        let image = Image {
+            reference: ImageRef::parse("alpine:latest").ok(),
+            local: false,
+            ..Image::default()
+        };
+        let found = check(&UntrustedRegistry, vec![], image, &Settings::default());
+        assert_eq!(found.len(), 1);
+        assert!(found[0].message.contains("Docker Hub"), "{}", found[0].message);
+    }
+
+    #[test]
     fn allowed_and_unqualified_references_pass() {
         assert!(
             run(
@@ -200,10 +231,6 @@ mod tests {
         assert!(
             run(Some("ghcr.io/o/app:1"), None, &[]).is_empty(),
             "no allow-list: only Docker Hub is flagged"
-        );
-        assert!(
-            run(Some("app:1"), None, &[ECR]).is_empty(),
-            "a local tag says nothing about provenance"
         );
     }
 }

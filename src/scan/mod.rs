@@ -62,6 +62,8 @@ pub struct ScanOptions {
     pub report_inventory: bool,
     /// Told of each layer read, for a progress display; called from reading threads.
     pub progress: Option<Arc<dyn Fn(LayerDone) + Send + Sync>>,
+    /// Credentials, CAs, mirrors and timeouts for registry pulls.
+    pub registry: crate::source::registry::RegistryOptions,
 }
 
 /// One layer blob read, as progress reports it.
@@ -86,6 +88,7 @@ impl Default for ScanOptions {
             hash_binaries: false,
             report_inventory: true,
             progress: None,
+            registry: Default::default(),
         }
     }
 }
@@ -191,7 +194,13 @@ pub fn read_many(
     for (i, (source, name)) in targets.iter().enumerate() {
         results.push(None);
         let platform = options.platform.clone().unwrap_or_else(Platform::host);
-        match source::open(source, name, &platform, &options.settings.limits) {
+        match source::open(
+            source,
+            name,
+            &platform,
+            &options.settings.limits,
+            &options.registry,
+        ) {
             Ok(Opened::Blobs(image, store)) => match check_platform(&image, options) {
                 Ok(()) => random.push((i, *image, store)),
                 Err(e) => results[i] = Some(Err(e)),

@@ -1,7 +1,8 @@
-//! From async to `Read`: the layer pass is synchronous and pulls bytes, while bollard (and the
-//! registry client to come) push them from an async runtime. A runtime thread drives the byte
-//! stream into a bounded channel and [`ChannelReader`] reads it, so back-pressure holds memory to
-//! a few chunks whatever the stream's size.
+//! From async to `Read`: the layer pass is synchronous and pulls bytes, while bollard and the
+//! registry client push them from an async runtime. A task drives the byte stream into a bounded
+//! channel and [`ChannelReader`] reads it on a plain thread, so back-pressure holds memory to a
+//! few chunks whatever the stream's size. The sender awaits room rather than blocking, so many
+//! streams can share one runtime's workers.
 
 use futures_util::{Stream, StreamExt};
 use std::io::{self, Read};
@@ -10,18 +11,19 @@ use std::thread::JoinHandle;
 /// Chunks in flight between the runtime thread and the reader.
 const CHANNEL_CHUNKS: usize = 16;
 
-/// A `Read` over a channel of byte chunks; a sent error ends the stream with that error.
+/// A `Read` over a channel of byte chunks; a sent error ends the stream with that error. It must
+/// be read outside the runtime (it blocks the calling thread while it waits).
 pub struct ChannelReader {
-    rx: crossbeam_channel::Receiver<io::Result<bytes::Bytes>>,
+    rx: tokio::sync::mpsc::Receiver<io::Result<bytes::Bytes>>,
     current: bytes::Bytes,
 }
 
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.current.is_empty() {
-            match self.rx.recv() {
-                Ok(chunk) => self.current = chunk?,
-                Err(_) => return Ok(0),
+            match self.rx.blocking_recv() {
+                Some(chunk) => self.current = chunk?,
+                None => return Ok(0),
             }
         }
         let n = buf.len().min(self.current.len());
@@ -32,16 +34,33 @@ impl Read for ChannelReader {
 }
 
 /// The sending side handed to the task that produces the bytes.
-pub struct ChunkSender(crossbeam_channel::Sender<io::Result<bytes::Bytes>>);
+pub struct ChunkSender(tokio::sync::mpsc::Sender<io::Result<bytes::Bytes>>);
+
+/// A connected sender and reader.
+pub fn channel() -> (ChunkSender, ChannelReader) {
+    let (tx, rx) = tokio::sync::mpsc::channel(CHANNEL_CHUNKS);
+    (
+        ChunkSender(tx),
+        ChannelReader {
+            rx,
+            current: bytes::Bytes::new(),
+        },
+    )
+}
 
 impl ChunkSender {
+    /// Sends one chunk (or the error that ends the stream); false when the reader has gone.
+    pub async fn send(&self, chunk: io::Result<bytes::Bytes>) -> bool {
+        self.0.send(chunk).await.is_ok()
+    }
+
     /// Sends every chunk of `chunks` until it ends, fails (the error is sent too) or the reader
     /// goes away.
     pub async fn forward(self, chunks: impl Stream<Item = io::Result<bytes::Bytes>>) {
         futures_util::pin_mut!(chunks);
         while let Some(chunk) = chunks.next().await {
             let failed = chunk.is_err();
-            if self.0.send(chunk).is_err() || failed {
+            if !self.send(chunk).await || failed {
                 break;
             }
         }
@@ -58,12 +77,8 @@ where
     F: FnOnce(ChunkSender) -> Fut + Send + 'static,
     Fut: Future<Output = ()>,
 {
-    let (tx, rx) = crossbeam_channel::bounded(CHANNEL_CHUNKS);
-    let handle = std::thread::spawn(move || runtime.block_on(produce(ChunkSender(tx))));
-    let reader = ChannelReader {
-        rx,
-        current: bytes::Bytes::new(),
-    };
+    let (tx, reader) = channel();
+    let handle = std::thread::spawn(move || runtime.block_on(produce(tx)));
     (reader, handle)
 }
 

@@ -4,8 +4,8 @@
 //! for one platform) and hands over the layers' bytes — nothing more: it never reads a layer's
 //! contents and knows nothing of the scan.
 //!
-//! - random access ([`Opened::Blobs`]): OCI layouts, OCI archives and `docker save` files. Every
-//!   blob can be opened on its own, so the scan reads layers concurrently;
+//! - random access ([`Opened::Blobs`]): registries, OCI layouts, OCI archives and `docker save`
+//!   files. Every blob can be opened on its own, so the scan reads layers concurrently;
 //! - a single stream ([`Opened::Stream`]): `docker save` on standard input and the Docker
 //!   daemon's export. Layers may arrive before the manifest that orders them, so the stream hands
 //!   each layer member over as it passes and describes the image once it has ended — no temp
@@ -17,8 +17,10 @@
 pub mod bridge;
 pub mod daemon;
 pub mod docker_archive;
+pub mod ecr;
 pub mod manifest;
 pub mod oci_layout;
+pub mod registry;
 pub mod store;
 pub mod transport;
 
@@ -61,8 +63,18 @@ pub trait LayerStream {
 }
 
 /// Opens `source`.
-pub fn open(source: &Source, name: &str, platform: &Platform, limits: &Limits) -> Result<Opened> {
+pub fn open(
+    source: &Source,
+    name: &str,
+    platform: &Platform,
+    limits: &Limits,
+    registry: &registry::RegistryOptions,
+) -> Result<Opened> {
     match source {
+        Source::Registry(reference) => {
+            let (image, store) = registry::open(reference, name, platform, limits, registry)?;
+            Ok(Opened::Blobs(Box::new(image), store))
+        }
         Source::DockerArchive(Some(path)) => {
             // A gzipped `docker save` (CI caches keep them) cannot be read at random: it is read
             // as one stream, like standard input.

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 /// Where an image comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
+    /// An image in a registry (Docker Hub when the reference names none).
+    Registry(ImageRef),
     /// A `docker save` tarball; `None` is standard input.
     DockerArchive(Option<PathBuf>),
     /// An OCI image layout directory and an optional tag.
@@ -21,14 +23,35 @@ pub enum Source {
 }
 
 impl Source {
-    /// Parses `TRANSPORT:DETAILS`.
+    /// Parses `TRANSPORT:DETAILS`, or a registry reference (`docker://` optional).
     pub fn parse(input: &str) -> Result<Self> {
         let bad = |reason: &str| Error::Reference {
             input: input.to_owned(),
             reason: reason.to_owned(),
         };
-        let Some((transport, rest)) = input.split_once(':') else {
-            return Err(bad("no transport given"));
+        if let Some(reference) = input.strip_prefix("docker://") {
+            return ImageRef::parse(reference).map(Source::Registry);
+        }
+        let transport = input.split_once(':').map(|(t, _)| t);
+        let known = [
+            "docker-archive",
+            "oci",
+            "oci-archive",
+            "docker-daemon",
+            "docker",
+        ];
+        let Some((transport, rest)) = input
+            .split_once(':')
+            .filter(|_| transport.is_some_and(|t| known.contains(&t)))
+        else {
+            // A file named without a transport is a slip, not a Docker Hub repository.
+            if Path::new(input).exists() {
+                return Err(bad(&format!(
+                    "{input} is a local path; name its format, such as docker-archive:{input} or \
+                     oci:{input}"
+                )));
+            }
+            return ImageRef::parse(input).map(Source::Registry);
         };
         if rest.is_empty() {
             return Err(bad("nothing after the transport"));
@@ -56,7 +79,7 @@ impl Source {
                 }
                 Ok(Source::DockerDaemon(reference))
             }
-            "docker" => Err(bad("registry pulls (docker://) are not supported yet")),
+            "docker" => Err(bad("a registry reference is docker://REGISTRY/REPO[:TAG]")),
             other => Err(bad(&format!("unknown transport {other:?}"))),
         }
     }
@@ -113,8 +136,23 @@ mod tests {
             Source::DockerDaemonId(d) if d.to_string() == id
         ));
         assert!(Source::parse("docker-daemon:sha256:abc").is_err());
-        let err = Source::parse("ftp:thing").unwrap_err().to_string();
+        let err = Source::parse("ftp:Not A Reference")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("docker-archive:PATH"), "{err}");
-        assert!(Source::parse("app.tar").is_err());
+        let Source::Registry(r) = Source::parse("127.0.0.1:5000/team/app:1.2").unwrap() else {
+            panic!("a registry reference")
+        };
+        assert_eq!(r.registry.as_deref(), Some("127.0.0.1:5000"));
+        assert_eq!(r.tag.as_deref(), Some("1.2"));
+        assert!(matches!(
+            Source::parse("docker://alpine").unwrap(),
+            Source::Registry(r) if r.repository.as_deref() == Some("alpine")
+        ));
+        let here = std::env::current_dir().unwrap().join("Cargo.toml");
+        let err = Source::parse(here.to_str().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("docker-archive:"), "{err}");
     }
 }
