@@ -1,5 +1,9 @@
 //! Shared helpers: where the fixtures are, and running the binary.
 
+pub mod fault_proxy;
+pub mod registry;
+pub mod token_auth;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
