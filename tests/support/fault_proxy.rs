@@ -210,7 +210,10 @@ fn serve(shared: &Shared, mut client: TcpStream) -> std::io::Result<()> {
         return Ok(());
     };
     let mut body = Vec::new();
-    if let Some(len) = head.header("content-length").and_then(|v| v.parse::<u64>().ok()) {
+    if let Some(len) = head
+        .header("content-length")
+        .and_then(|v| v.parse::<u64>().ok())
+    {
         reader.by_ref().take(len).read_to_end(&mut body)?;
     }
 
@@ -339,8 +342,13 @@ fn is_hop_by_hop(name: &str) -> bool {
 }
 
 /// An error in the registry's JSON error format.
-fn write_error(client: &mut TcpStream, status: &str, extra: &[(&str, &str)]) -> std::io::Result<()> {
-    let body = r#"{"errors":[{"code":"UNAVAILABLE","message":"fault injected by the test proxy"}]}"#;
+fn write_error(
+    client: &mut TcpStream,
+    status: &str,
+    extra: &[(&str, &str)],
+) -> std::io::Result<()> {
+    let body =
+        r#"{"errors":[{"code":"UNAVAILABLE","message":"fault injected by the test proxy"}]}"#;
     let mut head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
         body.len()

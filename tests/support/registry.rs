@@ -303,7 +303,10 @@ impl Registry {
         run(&mut cmd);
         let digest = std::fs::read_to_string(digest_file.path()).unwrap();
         let digest = digest.trim().to_owned();
-        assert!(digest.starts_with("sha256:"), "skopeo digest file: {digest:?}");
+        assert!(
+            digest.starts_with("sha256:"),
+            "skopeo digest file: {digest:?}"
+        );
         digest
     }
 

@@ -30,7 +30,9 @@ impl TokenServer {
         let key = dir.join("token.key");
         let cert = dir.join("token.crt");
         run(Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "7"])
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "7",
+            ])
             .arg("-keyout")
             .arg(&key)
             .arg("-out")
@@ -81,7 +83,11 @@ fn answer(
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
-    let target = line.split_whitespace().nth(1).unwrap_or_default().to_owned();
+    let target = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
     // The rest of the head is not needed: anyone may have any scope.
     loop {
         let mut header = String::new();
