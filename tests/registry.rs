@@ -135,15 +135,6 @@ fn never(image: &str) -> Scan {
     ok(remote(image, &["--fail-on", "never"]), image)
 }
 
-fn diff_ids(s: &Scan) -> Vec<Value> {
-    s.json["image"]["layers"]
-        .as_array()
-        .expect("layers")
-        .iter()
-        .map(|l| l["diff_id"].clone())
-        .collect()
-}
-
 /// Findings that do not depend on how or where the image is named.
 fn content_findings(s: &Scan) -> Vec<(String, String, String)> {
     let mut v: Vec<_> = s.json["findings"]
@@ -180,6 +171,13 @@ fn assert_same_image(remote: &Scan, local: &Scan, what: &str) {
         "{what}: inventory"
     );
     assert_eq!(remote.json["image"]["files"], local.json["image"]["files"]);
+}
+
+/// [`assert_same_image`] against the local `image`, and the pulled manifest's digest reported
+/// so users can pin it.
+fn assert_pulled(remote: &Scan, image: &str, digest: &str) {
+    assert_same_image(remote, &local(image), image);
+    assert_eq!(remote.json["image"]["digest"], digest, "{image}");
 }
 
 fn local(image: &str) -> Scan {
@@ -366,17 +364,14 @@ fn registry_support_works() {
 fn pushed_images_scan_like_their_layout_and_archive() {
     let p = plain();
     let clean = never(&p.registry.reference("lgreg/clean:1"));
-    assert_same_image(&clean, &local(&fixture("oci", "clean.oci:1")), "clean");
-    // Reported so users can pin it.
-    assert_eq!(clean.json["image"]["digest"], p.clean.as_str());
+    assert_pulled(&clean, &fixture("oci", "clean.oci:1"), &p.clean);
 
     let kitchen = never(&p.registry.reference("lgreg/kitchen-sink:1"));
-    assert_same_image(
+    assert_pulled(
         &kitchen,
-        &local(&fixture("docker-archive", "kitchen-sink.tar")),
-        "kitchen-sink",
+        &fixture("docker-archive", "kitchen-sink.tar"),
+        &p.kitchen_sink,
     );
-    assert_eq!(kitchen.json["image"]["digest"], p.kitchen_sink.as_str());
     assert_eq!(
         kitchen.json["image"]["reference"],
         p.registry.reference("lgreg/kitchen-sink:1")
@@ -405,22 +400,19 @@ fn docker_pushed_image_scans_like_its_docker_save() {
     let digest = p.registry.docker_push(&source, "lgreg/docker-pushed:1");
     run(Command::new("docker").args(["rmi", &source]));
 
-    let saved = local(&format!("docker-archive:{}", archive.display()));
     let pulled = never(&p.registry.reference("lgreg/docker-pushed:1"));
-    assert_same_image(&pulled, &saved, "docker push");
-    assert_eq!(pulled.json["image"]["digest"], digest.as_str());
+    assert_pulled(
+        &pulled,
+        &format!("docker-archive:{}", archive.display()),
+        &digest,
+    );
 }
 
 #[test]
 fn pinned_digest_scans_and_a_wrong_one_exits_2() {
     let p = plain();
     let pinned = never(&p.registry.reference(&format!("lgreg/clean@{}", p.clean)));
-    assert_same_image(
-        &pinned,
-        &local(&fixture("oci", "clean.oci:1")),
-        "clean pinned",
-    );
-    assert_eq!(pinned.json["image"]["digest"], p.clean.as_str());
+    assert_pulled(&pinned, &fixture("oci", "clean.oci:1"), &p.clean);
     assert!(
         pinned.findings("mutable-tag").is_empty(),
         "{:?}",
@@ -549,7 +541,7 @@ fn right_password_from_stdin_or_docker_config_pulls() {
     let (registry, digest) = tls();
     let image = registry.reference("lgreg/clean:1");
     let ca = ca_cert(registry);
-    let expected = local(&fixture("oci", "clean.oci:1"));
+    let clean = fixture("oci", "clean.oci:1");
 
     let out = scan_output(
         with_password(PASSWORD, true),
@@ -565,8 +557,7 @@ fn right_password_from_stdin_or_docker_config_pulls() {
         ],
     );
     assert_eq!(out.scan.code, 0, "{}", out.scan.stderr);
-    assert_same_image(&out.scan, &expected, "clean over TLS, --password-stdin");
-    assert_eq!(out.scan.json["image"]["digest"], digest.as_str());
+    assert_pulled(&out.scan, &clean, digest);
     assert_no_secret(&out, PASSWORD);
 
     let config = docker_config(&registry.host(), PASSWORD);
@@ -575,7 +566,7 @@ fn right_password_from_stdin_or_docker_config_pulls() {
         .env("RUST_LOG", "debug");
     let out = scan_output(cmd, &image, &["--ca-cert", &ca, "--fail-on", "never"]);
     assert_eq!(out.scan.code, 0, "{}", out.scan.stderr);
-    assert_same_image(&out.scan, &expected, "clean over TLS, DOCKER_CONFIG");
+    assert_pulled(&out.scan, &clean, digest);
     assert_no_secret(&out, PASSWORD);
 }
 
@@ -595,12 +586,7 @@ fn bearer_token_realm_is_followed_and_the_token_never_printed() {
         &["--fail-on", "never"],
     );
     assert_eq!(out.scan.code, 0, "{}", out.scan.stderr);
-    assert_same_image(
-        &out.scan,
-        &local(&fixture("oci", "clean.oci:1")),
-        "clean, bearer token",
-    );
-    assert_eq!(out.scan.json["image"]["digest"], digest.as_str());
+    assert_pulled(&out.scan, &fixture("oci", "clean.oci:1"), digest);
     let issued = registry.token_server().unwrap().issued();
     assert!(issued.len() >= 2, "skopeo's token and the scanner's");
     for token in issued {

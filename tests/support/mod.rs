@@ -80,6 +80,16 @@ impl Scan {
     }
 }
 
+/// The `diff_id` of every layer of a scanned image, in order.
+pub fn diff_ids(s: &Scan) -> Vec<Value> {
+    s.json["image"]["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| l["diff_id"].clone())
+        .collect()
+}
+
 /// Scans `image` with `--format json` and any extra arguments.
 pub fn scan(image: &str, extra: &[&str]) -> Scan {
     scan_with(layerguard(), image, extra)
