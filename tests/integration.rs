@@ -10,6 +10,7 @@ mod inventory;
 mod languages;
 mod real_inputs;
 mod records;
+mod registry;
 mod reports;
 mod rpmdb;
 mod rules;

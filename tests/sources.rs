@@ -3,15 +3,6 @@
 use crate::support::*;
 use serde_json::Value;
 
-fn diff_ids(s: &Scan) -> Vec<Value> {
-    s.json["image"]["layers"]
-        .as_array()
-        .expect("layers")
-        .iter()
-        .map(|l| l["diff_id"].clone())
-        .collect()
-}
-
 /// Findings that do not depend on how the image is named.
 fn content_findings(s: &Scan) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = s.json["findings"]

@@ -1,5 +1,9 @@
 //! Shared helpers: where the fixtures are, and running the binary.
 
+pub mod fault_proxy;
+pub mod registry;
+pub mod token_auth;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -74,6 +78,16 @@ impl Scan {
         r.dedup();
         r
     }
+}
+
+/// The `diff_id` of every layer of a scanned image, in order.
+pub fn diff_ids(s: &Scan) -> Vec<Value> {
+    s.json["image"]["layers"]
+        .as_array()
+        .expect("layers")
+        .iter()
+        .map(|l| l["diff_id"].clone())
+        .collect()
 }
 
 /// Scans `image` with `--format json` and any extra arguments.
