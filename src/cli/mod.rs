@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Scan one image and report findings.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List every rule.
     Rules {
         /// Output format.
@@ -165,7 +165,7 @@ pub fn run() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Scan(args) => scan::run(args),
+        Command::Scan(args) => scan::run(*args),
         Command::Rules { format } => explain::list(format).map(|()| 0),
         Command::Explain { rule } => explain::explain(&rule).map(|()| 0),
     };

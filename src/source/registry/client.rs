@@ -186,6 +186,44 @@ impl Client {
         }
     }
 
+    /// GETs a small document whole (a manifest, a config), at most `max` bytes; a body cut short
+    /// is fetched again. Returns the bytes and the response's media type.
+    pub async fn get_small(
+        &self,
+        kind: &str,
+        reference: &str,
+        accept: Option<&str>,
+        max: u64,
+    ) -> Result<(Vec<u8>, Option<String>), Failure> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let response = self.get(kind, reference, accept, None).await?;
+            let content_type = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.split(';').next().unwrap_or("").trim().to_owned());
+            match read_limited(response, max).await {
+                Ok(bytes) => return Ok((bytes, content_type)),
+                Err(ReadError::TooLarge) => {
+                    return Err(Failure {
+                        reason: format!(
+                            "GET {kind}/{reference}: larger than the {max}-byte limit \
+                             (max_json_bytes)"
+                        ),
+                    });
+                }
+                Err(ReadError::Body(reason)) if attempt >= ATTEMPTS => {
+                    return Err(Failure {
+                        reason: format!("GET {kind}/{reference}: {reason} ({ATTEMPTS} attempts)"),
+                    });
+                }
+                Err(ReadError::Body(_)) => tokio::time::sleep(backoff(attempt)).await,
+            }
+        }
+    }
+
     fn current_authorization(&self) -> Option<HeaderValue> {
         self.authorization
             .lock()
@@ -344,13 +382,18 @@ impl Client {
     }
 }
 
-/// True when `base` answers over TLS at all (any HTTP status will do).
+/// True when `base` speaks TLS: it answered over HTTPS, or its certificate was refused (a
+/// registry with a private CA must get `--ca-cert`, not a silent downgrade to plain HTTP).
 async fn speaks_https(http: &reqwest::Client, base: &str) -> bool {
-    http.get(format!("{base}/v2/"))
+    match http
+        .get(format!("{base}/v2/"))
         .timeout(Duration::from_secs(10))
         .send()
         .await
-        .is_ok()
+    {
+        Ok(_) => true,
+        Err(e) => chain_text(&e).to_ascii_lowercase().contains("certificate"),
+    }
 }
 
 fn basic(username: &str, password: &Secret) -> HeaderValue {
@@ -463,17 +506,35 @@ async fn error_detail(response: Response) -> String {
     format!(" ({})", crate::text::clip(&text))
 }
 
+/// Why a whole body could not be read.
+#[derive(Debug)]
+enum ReadError {
+    /// More than the limit.
+    TooLarge,
+    /// The connection failed mid-body.
+    Body(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::TooLarge => f.write_str("larger than the limit"),
+            ReadError::Body(reason) => f.write_str(reason),
+        }
+    }
+}
+
 /// Reads a whole body, refusing more than `max` bytes.
-pub async fn read_limited(response: Response, max: u64) -> Result<Vec<u8>, String> {
+async fn read_limited(response: Response, max: u64) -> Result<Vec<u8>, ReadError> {
     if response.content_length().is_some_and(|n| n > max) {
-        return Err(format!("larger than the {max}-byte limit"));
+        return Err(ReadError::TooLarge);
     }
     let mut out = Vec::new();
     let mut body = response.bytes_stream();
     while let Some(chunk) = body.next().await {
-        let chunk: Bytes = chunk.map_err(|e| describe(&e))?;
+        let chunk: Bytes = chunk.map_err(|e| ReadError::Body(describe(&e)))?;
         if out.len() as u64 + chunk.len() as u64 > max {
-            return Err(format!("larger than the {max}-byte limit"));
+            return Err(ReadError::TooLarge);
         }
         out.extend_from_slice(&chunk);
     }

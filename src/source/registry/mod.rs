@@ -19,7 +19,7 @@ use crate::image::Image;
 use crate::limits::Limits;
 use crate::reference::{DOCKER_HUB, ImageRef};
 pub use auth::{Credential, Secret};
-use client::{Client, Failure};
+use client::Client;
 use oci_spec::image::{Descriptor, DescriptorBuilder, MediaType};
 use std::collections::HashMap;
 use std::io::Read;
@@ -242,23 +242,12 @@ impl RegistryBlobs {
         };
         let (bytes, content_type) = self
             .runtime
-            .block_on(async {
-                let response = s
-                    .client
-                    .get("manifests", &reference, Some(ACCEPT_MANIFESTS), None)
-                    .await?;
-                let content_type = response
-                    .headers()
-                    .get(reqwest::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .map(|v| v.split(';').next().unwrap_or("").trim().to_owned());
-                let bytes = client::read_limited(response, limits.max_json_bytes)
-                    .await
-                    .map_err(|reason| Failure {
-                        reason: format!("GET manifests/{reference}: the manifest is {reason}"),
-                    })?;
-                Ok::<_, Failure>((bytes, content_type))
-            })
+            .block_on(s.client.get_small(
+                "manifests",
+                &reference,
+                Some(ACCEPT_MANIFESTS),
+                limits.max_json_bytes,
+            ))
             .map_err(|f| target.error(f))?;
         let digest = Digest::of(&bytes);
         if let Some(pinned) = &target.digest
@@ -300,17 +289,8 @@ impl RegistryBlobs {
         }
         let accept = (kind == "manifests").then_some(ACCEPT_MANIFESTS);
         self.runtime
-            .block_on(async {
-                let response = s
-                    .client
-                    .get(kind, &digest.to_string(), accept, None)
-                    .await?;
-                client::read_limited(response, max)
-                    .await
-                    .map_err(|reason| Failure {
-                        reason: format!("GET {kind}/{digest}: {reason}"),
-                    })
-            })
+            .block_on(s.client.get_small(kind, &digest.to_string(), accept, max))
+            .map(|(bytes, _)| bytes)
             .map_err(|f| s.target.error(f))
     }
 }
@@ -329,8 +309,9 @@ fn media_type_of(bytes: &[u8], content_type: Option<&str>) -> std::result::Resul
     }
     let shape: Shape =
         serde_json::from_slice(bytes).map_err(|e| format!("the manifest is not JSON ({e})"))?;
-    let schema1 =
-        shape.schema_version == Some(1) || content_type.is_some_and(|t| t.contains("manifest.v1+"));
+    let schema1 = shape.schema_version == Some(1)
+        || content_type
+            .is_some_and(|t| t.starts_with("application/vnd.docker.distribution.manifest.v1+"));
     if schema1 {
         return Err(
             "this is a Docker schema 1 manifest, which is deprecated and not supported; \
@@ -460,8 +441,11 @@ mod tests {
         assert_eq!(t.tag.as_deref(), Some("latest"));
         assert_eq!(t.image_ref().to_string(), "alpine:latest");
         let t = Target::of(
-            &ImageRef::parse("localhost:5000/team/app@sha256:".to_owned() + &"a".repeat(64))
-                .unwrap(),
+            &ImageRef::parse(&format!(
+                "localhost:5000/team/app@sha256:{}",
+                "a".repeat(64)
+            ))
+            .unwrap(),
         )
         .unwrap();
         assert_eq!(t.registry, "localhost:5000");
@@ -506,6 +490,14 @@ mod tests {
             )
             .unwrap(),
             "application/vnd.docker.distribution.manifest.v2+json"
+        );
+        assert_eq!(
+            media_type_of(
+                br#"{"schemaVersion":2,"config":{},"layers":[]}"#,
+                Some("application/vnd.oci.image.manifest.v1+json")
+            )
+            .unwrap(),
+            "application/vnd.oci.image.manifest.v1+json"
         );
         let err = media_type_of(br#"{"schemaVersion":1,"fsLayers":[]}"#, None).unwrap_err();
         assert!(err.contains("schema 1"), "{err}");
