@@ -201,7 +201,7 @@ fn in_moto_denied() {
         let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap();
         assert!(
             error.starts_with(&format!(
-                "{HOST}: ecr:GetAuthorizationToken failed: AccessDenied"
+                "registry {HOST}: ecr:GetAuthorizationToken failed: AccessDenied"
             )),
             "{error}"
         );

@@ -388,7 +388,8 @@ pub async fn posture(host: &EcrHost, repository: &str, sdk: &SdkConfig) -> Repos
 /// The ECR client for `host`: its region whatever `sdk` says, since a token or a setting from
 /// another region's registry is someone else's, and FIPS endpoints for a FIPS host.
 fn ecr_client(host: &EcrHost, sdk: &SdkConfig) -> aws_sdk_ecr::Client {
-    let mut config = aws_sdk_ecr::config::Builder::from(sdk).region(Region::new(host.region.clone()));
+    let mut config =
+        aws_sdk_ecr::config::Builder::from(sdk).region(Region::new(host.region.clone()));
     if host.fips {
         config = config.use_fips(true);
     }
@@ -397,7 +398,8 @@ fn ecr_client(host: &EcrHost, sdk: &SdkConfig) -> aws_sdk_ecr::Client {
 
 /// ECR only accepts keys in the repository's region.
 fn kms_client(host: &EcrHost, sdk: &SdkConfig) -> aws_sdk_kms::Client {
-    let mut config = aws_sdk_kms::config::Builder::from(sdk).region(Region::new(host.region.clone()));
+    let mut config =
+        aws_sdk_kms::config::Builder::from(sdk).region(Region::new(host.region.clone()));
     if host.fips {
         config = config.use_fips(true);
     }
@@ -587,7 +589,7 @@ impl Failure {
         match (err.code(), err.message()) {
             (None, _) if forbidden => Failure {
                 code: Some("AccessDenied".into()),
-                text: "HTTP 403 Forbidden".into(),
+                text: "AccessDenied: HTTP 403 Forbidden".into(),
             },
             (Some(code), Some(message)) => Failure {
                 code: Some(code.to_owned()),

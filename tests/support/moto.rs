@@ -39,6 +39,7 @@ fn script(name: &str) -> PathBuf {
 impl Moto {
     /// Starts moto, or says why not and returns `None` when no Python with moto is found
     /// outside CI (in CI that is a failure).
+    #[allow(clippy::disallowed_macros)] // Says why it skipped, the one thing it prints.
     pub fn start(test: &str) -> Option<Moto> {
         let Some(python) = python() else {
             assert!(

@@ -108,9 +108,14 @@ def main():
             "digest": digest,
         }
     if access_key:
-        urllib.request.urlopen(
-            urllib.request.Request(f"{endpoint}/moto-api/reset-auth", data=b"0", method="POST")
-        ).read()
+        # A form content type would hide the body from moto's handler.
+        request = urllib.request.Request(
+            f"{endpoint}/moto-api/reset-auth",
+            data=b"0",
+            headers={"Content-Type": "text/plain"},
+            method="POST",
+        )
+        urllib.request.urlopen(request).read()
     json.dump({"repositories": created, "access_key": access_key}, sys.stdout)
 
 
