@@ -89,7 +89,8 @@ pub enum Error {
         reason: String,
     },
     /// A registry refused or failed a request, or sent what it must not.
-    #[error("registry {registry}, repository {repository}: {reason}")]
+    // A login concerns the whole registry: no repository to name.
+    #[error("registry {registry}{}: {reason}", if repository.is_empty() { String::new() } else { format!(", repository {repository}") })]
     Registry {
         /// The registry host as named in the reference.
         registry: String,

@@ -5,6 +5,7 @@ mod support;
 
 mod binaries;
 mod cli;
+mod ecr;
 mod hostile;
 mod inventory;
 mod languages;

@@ -106,6 +106,11 @@ register! {
     world_writable::WorldWritable,
     path_escape::PathEscape,
     binary_hardening::BinaryHardening,
+    ecr_mutable_tags::EcrMutableTags,
+    ecr_scanning_off::EcrScanningOff,
+    ecr_not_kms_encrypted::EcrNotKmsEncrypted,
+    ecr_no_lifecycle_policy::EcrNoLifecyclePolicy,
+    ecr_public_policy::EcrPublicPolicy,
 }
 
 /// Finds a rule by code (`LG001`) or name (`setuid-file`), case-insensitively.

@@ -623,6 +623,12 @@ pub fn assess(scanned: &ScannedImage, options: &ScanOptions) -> ScanReport {
             message: w.clone(),
         }));
     }
+    if let Some(posture) = &image.posture {
+        warnings.extend(posture.warnings.iter().map(|w| ScanWarning {
+            location: Some(posture.repository.clone()),
+            message: w.clone(),
+        }));
+    }
     let limits = &options.settings.limits;
     for (i, layer) in layers.iter().enumerate() {
         let (tar, blob) = (layer.record.content.tar_size, layer.blob.size.max(1));

@@ -1,6 +1,7 @@
 //! Shared helpers: where the fixtures are, and running the binary.
 
 pub mod fault_proxy;
+pub mod moto;
 pub mod registry;
 pub mod token_auth;
 

@@ -1,0 +1,57 @@
+"""moto's server for the ECR tests, with two differences from stock moto that real ECR has.
+
+    python moto_server.py PORT
+
+- An image's digest is the sha256 of its manifest bytes, as every registry computes it (moto
+  hashes the layer digests), so a digest moto reports is one a registry client can verify.
+- A repository created with `encryptionType=KMS` and no key is encrypted with the AWS-managed
+  `alias/aws/ecr` key, which exists in KMS and which KMS describes as `KeyManager: AWS` (moto
+  invents a key ARN that KMS does not know).
+"""
+
+import hashlib
+import sys
+
+from moto.ecr import models as ecr_models
+from moto.kms import models as kms_models
+from moto.server import main
+
+
+def _create_digest(self):
+    manifest = self.image_manifest.encode("utf-8")
+    self._image_digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
+
+
+ecr_models.Image._create_digest = _create_digest
+
+_stock_encryption_config = ecr_models.Repository._determine_encryption_config
+
+
+def _aws_managed_key(account_id, region):
+    kms = kms_models.kms_backends[account_id][region]
+    for key in kms.keys.values():
+        if "alias/aws/ecr" in key.aliases:
+            return key
+    key = kms.create_key(
+        policy=None,
+        key_usage="ENCRYPT_DECRYPT",
+        key_spec="SYMMETRIC_DEFAULT",
+        description="Default key that protects my ECR data when no other key is defined",
+        tags=None,
+    )
+    key.key_manager = "AWS"
+    kms.create_alias(key.id, "alias/aws/ecr")
+    return key
+
+
+def _determine_encryption_config(self, encryption_config):
+    if encryption_config == {"encryptionType": "KMS"}:
+        key = _aws_managed_key(self.account_id, self.region_name)
+        return {"encryptionType": "KMS", "kmsKey": key.arn}
+    return _stock_encryption_config(self, encryption_config)
+
+
+ecr_models.Repository._determine_encryption_config = _determine_encryption_config
+
+if __name__ == "__main__":
+    main(["--host", "127.0.0.1", "--port", sys.argv[1]])
