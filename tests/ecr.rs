@@ -3,6 +3,7 @@
 //! this binary in a child process whose environment points the AWS SDK at moto
 //! (`AWS_ENDPOINT_URL…`, test credentials): the same settings a user's environment gives.
 
+use crate::support::diff_ids;
 use crate::support::moto::{Moto, run_test_with_env};
 use layerguard::posture::{Encryption, RepositoryPolicy, RepositoryPosture};
 use layerguard::source::ecr::{self, EcrHost};
@@ -222,4 +223,101 @@ fn in_moto_denied() {
             ]
         );
     });
+}
+
+/// An ECR reference scanned end to end: the login from moto's `GetAuthorizationToken`, the
+/// layers from a local registry standing in for ECR's data plane (`--registry-mirror`, user
+/// `AWS` with moto's token as its password, as ECR answers with a Basic challenge), and the
+/// repository's posture as `ecr-*` findings beside the image's own.
+#[test]
+fn an_ecr_image_is_pulled_with_the_sdk_login_and_judged_with_its_repository() {
+    let Some(moto) =
+        Moto::start("an_ecr_image_is_pulled_with_the_sdk_login_and_judged_with_its_repository")
+    else {
+        return;
+    };
+    moto.setup(&spec());
+    let registry =
+        crate::support::registry::Registry::tls_basic_auth_as("AWS", "123456789012-auth-token");
+    let clean = crate::support::fixture("oci", "clean.oci:1");
+    registry.skopeo_copy(&clean, "weak:1", &[]);
+    registry.skopeo_copy(&clean, "strong:1", &[]);
+    let ca = registry.tls().expect("a TLS registry").ca_cert.clone();
+    let scan = |repository: &str| {
+        let mut cmd = crate::support::layerguard();
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("AWS_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.envs(moto.env())
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env(
+                "DOCKER_CONFIG",
+                std::env::temp_dir().join("no-docker-config-here"),
+            );
+        crate::support::scan_with(
+            cmd,
+            &format!("{HOST}/{repository}:1"),
+            &[
+                "--registry-mirror",
+                &format!("{HOST}={}", registry.base_url()),
+                "--ca-cert",
+                ca.to_str().unwrap(),
+                "--fail-on",
+                "never",
+            ],
+        )
+    };
+    let rules = |s: &crate::support::Scan| -> Vec<(String, String)> {
+        s.json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                f["rule"].as_str().unwrap().starts_with("ecr-") || f["rule"] == "mutable-tag"
+            })
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_owned(),
+                    f["severity"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+
+    let weak = scan("weak");
+    assert_eq!(weak.code, 0, "{}", weak.stderr);
+    assert!(!diff_ids(&weak).is_empty(), "the layers were read");
+    let mut found = rules(&weak);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("ecr-mutable-tags".to_owned(), "medium".to_owned()),
+            ("ecr-no-lifecycle-policy".to_owned(), "low".to_owned()),
+            ("ecr-not-kms-encrypted".to_owned(), "low".to_owned()),
+            ("ecr-public-policy".to_owned(), "high".to_owned()),
+            ("ecr-scanning-off".to_owned(), "medium".to_owned()),
+            ("mutable-tag".to_owned(), "high".to_owned()),
+        ],
+        "{}",
+        weak.json["findings"]
+    );
+    assert!(
+        !weak.stderr.contains("123456789012-auth-token")
+            && !weak.json.to_string().contains("auth-token"),
+        "the token never shows"
+    );
+
+    // Immutable tags, scan on push, a customer key, a lifecycle policy, an org-only policy:
+    // nothing from the repository, and the tag cannot move, so the tag is only low.
+    let strong = scan("strong");
+    assert_eq!(strong.code, 0, "{}", strong.stderr);
+    assert_eq!(
+        rules(&strong),
+        [("mutable-tag".to_owned(), "low".to_owned())]
+    );
 }

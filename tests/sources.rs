@@ -151,7 +151,7 @@ fn platform_is_picked_from_an_index_and_a_missing_one_is_explained() {
 fn unknown_or_malformed_references_exit_2_and_show_the_accepted_forms() {
     for bad in [
         "app.tar",
-        "ftp:thing",
+        "ftp:Bad Name",
         "docker-daemon:Bad Name",
         "docker-archive:",
     ] {

@@ -45,9 +45,12 @@ impl Source {
             .filter(|_| transport.is_some_and(|t| known.contains(&t)))
         else {
             // A file named without a transport is a slip, not a Docker Hub repository.
-            if Path::new(input).exists() {
+            let looks_like_a_file = [".tar", ".tar.gz", ".tgz", ".tar.zst"]
+                .iter()
+                .any(|ext| input.ends_with(ext));
+            if looks_like_a_file || Path::new(input).exists() {
                 return Err(bad(&format!(
-                    "{input} is a local path; name its format, such as docker-archive:{input} or \
+                    "{input} looks like a local path; name its format, such as docker-archive:{input} or \
                      oci:{input}"
                 )));
             }
@@ -154,5 +157,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("docker-archive:"), "{err}");
+        let err = Source::parse("app.tar").unwrap_err().to_string();
+        assert!(err.contains("docker-archive:app.tar"), "{err}");
     }
 }

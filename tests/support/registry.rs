@@ -25,6 +25,8 @@ const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
 
 /// A running registry; stopped (and waited for) on drop.
 pub struct Registry {
+    /// The login htpasswd accepts (TLS registries only).
+    login: (String, String),
     addr: SocketAddr,
     tls: Option<Tls>,
     token: Option<TokenServer>,
@@ -105,7 +107,15 @@ impl Registry {
     /// A registry behind TLS (a certificate for 127.0.0.1 and `localhost` from a fresh CA)
     /// that requires basic auth as [`USERNAME`] / [`PASSWORD`] (bcrypt htpasswd).
     pub fn tls_basic_auth() -> Registry {
-        Registry::start(Kind::TlsBasicAuth)
+        Registry::tls_basic_auth_as(USERNAME, PASSWORD)
+    }
+
+    /// The same with another login: ECR's data plane is user `AWS` with the token as password.
+    pub fn tls_basic_auth_as(username: &str, password: &str) -> Registry {
+        Registry::start_with(
+            Kind::TlsBasicAuth,
+            (username.to_owned(), password.to_owned()),
+        )
     }
 
     /// A plain-HTTP registry that wants a bearer token from [`Registry::token_server`], which
@@ -115,11 +125,15 @@ impl Registry {
     }
 
     fn start(kind: Kind) -> Registry {
+        Registry::start_with(kind, (USERNAME.to_owned(), PASSWORD.to_owned()))
+    }
+
+    fn start_with(kind: Kind, login: (String, String)) -> Registry {
         let mut dir = tempfile::tempdir().unwrap();
         let mut token = (kind == Kind::Token).then(|| TokenServer::start(dir.path()));
         let mut tls = (kind == Kind::TlsBasicAuth).then(|| {
             write_certificates(dir.path());
-            let htpasswd = run(Command::new("htpasswd").args(["-Bbn", USERNAME, PASSWORD]));
+            let htpasswd = run(Command::new("htpasswd").args(["-Bbn", &login.0, &login.1]));
             std::fs::write(dir.path().join("htpasswd"), htpasswd).unwrap();
             let cert_dir = dir.path().join("certs.d");
             std::fs::create_dir(&cert_dir).unwrap();
@@ -140,6 +154,7 @@ impl Registry {
             let _ = std::fs::remove_file(&log);
             let process = Process::spawn(&config, &log);
             let mut registry = Registry {
+                login: login.clone(),
                 addr,
                 tls,
                 token,
@@ -230,7 +245,7 @@ impl Registry {
         if let Some(tls) = &self.tls {
             cmd.arg("--cacert").arg(&tls.ca_cert);
             if auth {
-                cmd.args(["--user", &format!("{USERNAME}:{PASSWORD}")]);
+                cmd.args(["--user", &format!("{}:{}", self.login.0, self.login.1)]);
             }
         }
         cmd
@@ -292,9 +307,10 @@ impl Registry {
                 cmd.arg("--dest-tls-verify=false");
             }
             Some(tls) => {
-                cmd.arg("--dest-cert-dir")
-                    .arg(&tls.cert_dir)
-                    .args(["--dest-creds", &format!("{USERNAME}:{PASSWORD}")]);
+                cmd.arg("--dest-cert-dir").arg(&tls.cert_dir).args([
+                    "--dest-creds",
+                    &format!("{}:{}", self.login.0, self.login.1),
+                ]);
             }
         }
         cmd.args(extra)
