@@ -19,7 +19,8 @@
 //! bytes into facts. [`overlay`] merges layer contents into the final filesystem. [`rules`] and
 //! [`inventory`] see files and images through the vocabulary and the overlay, never through a
 //! source or a layer type. [`scan`] drives them all and builds the [`report::ScanReport`], which
-//! the writers in [`report`] only format. [`cli`] sits on top. Layers are read once, never
+//! the writers in [`report`] only format. [`sweep`] runs many images through [`scan`] at once and
+//! collects their reports. [`cli`] sits on top. Layers are read once, never
 //! extracted to disk; only metadata and the contents of files a rule or cataloger asked for are
 //! held in memory.
 
@@ -45,6 +46,7 @@ pub mod rules;
 pub mod scan;
 pub mod signatures;
 pub mod source;
+pub mod sweep;
 pub mod text;
 
 pub use error::{Error, Result};

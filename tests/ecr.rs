@@ -244,20 +244,7 @@ fn an_ecr_image_is_pulled_with_the_sdk_login_and_judged_with_its_repository() {
     registry.skopeo_copy(&clean, "strong:1", &[]);
     let ca = registry.tls().expect("a TLS registry").ca_cert.clone();
     let scan = |repository: &str| {
-        let mut cmd = crate::support::layerguard();
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("AWS_") {
-                cmd.env_remove(key);
-            }
-        }
-        cmd.envs(moto.env())
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env(
-                "DOCKER_CONFIG",
-                std::env::temp_dir().join("no-docker-config-here"),
-            );
+        let cmd = moto.layerguard();
         crate::support::scan_with(
             cmd,
             &format!("{HOST}/{repository}:1"),

@@ -17,3 +17,4 @@ mod rpmdb;
 mod rules;
 mod sbom;
 mod sources;
+mod sweep;

@@ -7,6 +7,7 @@
 
 mod explain;
 mod scan;
+mod sweep;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -30,6 +31,10 @@ pub struct Cli {
 enum Command {
     /// Scan one image and report findings.
     Scan(Box<ScanArgs>),
+    /// Sweep registries: every repository's settings and its images, each shared layer read
+    /// once.
+    #[command(subcommand)]
+    Sweep(SweepCommand),
     /// List every rule.
     Rules {
         /// Output format.
@@ -41,6 +46,96 @@ enum Command {
         /// Rule name (`setuid-file`) or code (`LG001`).
         rule: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum SweepCommand {
+    /// Sweep ECR registries.
+    Ecr(Box<SweepEcrArgs>),
+    /// Join shards' JSON Lines reports into one report.
+    Merge(SweepMergeArgs),
+}
+
+/// Which images of each repository a sweep scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ImagesArg {
+    /// The most recently pushed image.
+    Latest,
+    /// Every tagged image.
+    Tagged,
+    /// Every image.
+    All,
+}
+
+/// Formats of a sweep report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SweepFormatArg {
+    Table,
+    Json,
+    /// JSON Lines, what `sweep merge` reads.
+    Jsonl,
+}
+
+#[derive(Debug, clap::Args)]
+struct SweepEcrArgs {
+    /// Region to sweep (repeatable; default AWS_REGION).
+    #[arg(long)]
+    region: Vec<String>,
+    /// The registry (account ID) to sweep (default: the caller's own).
+    #[arg(long)]
+    registry_id: Option<String>,
+    /// Only repositories whose name matches this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    repository: Vec<String>,
+    /// Which images of each repository to scan.
+    #[arg(long, value_enum, default_value_t = ImagesArg::Latest)]
+    images: ImagesArg,
+    /// Only images pushed within this long (30d, 12h, 90m).
+    #[arg(long, value_name = "DURATION")]
+    pushed_since: Option<String>,
+    /// At most this many images per repository, newest first.
+    #[arg(long, value_name = "N")]
+    max_images_per_repo: Option<usize>,
+    /// Layers read at once (default: number of CPUs).
+    #[arg(long, value_name = "N")]
+    concurrency: Option<usize>,
+    /// This task's share of the repositories, I/N with 0 <= I < N (default: AWS Batch's
+    /// AWS_BATCH_JOB_ARRAY_INDEX/AWS_BATCH_JOB_ARRAY_SIZE when set).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    #[command(flatten)]
+    report: SweepReportArgs,
+    /// Config file (default: ./layerguard.toml when present).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Platform to pick from multi-platform images.
+    #[arg(long)]
+    platform: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+/// Where and how a sweep's report is written.
+#[derive(Debug, clap::Args)]
+struct SweepReportArgs {
+    /// Report format.
+    #[arg(long, short, value_enum, default_value_t = SweepFormatArg::Table)]
+    format: SweepFormatArg,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Exit 1 when a finding at or above this severity remains.
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    fail_on: FailOn,
+}
+
+#[derive(Debug, clap::Args)]
+struct SweepMergeArgs {
+    /// The shards' reports (`--format jsonl`).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    report: SweepReportArgs,
 }
 
 /// Output format of `rules`.
@@ -166,6 +261,8 @@ pub fn run() -> ExitCode {
     };
     let result = match cli.command {
         Command::Scan(args) => scan::run(*args),
+        Command::Sweep(SweepCommand::Ecr(args)) => sweep::ecr(*args),
+        Command::Sweep(SweepCommand::Merge(args)) => sweep::merge(args),
         Command::Rules { format } => explain::list(format).map(|()| 0),
         Command::Explain { rule } => explain::explain(&rule).map(|()| 0),
     };

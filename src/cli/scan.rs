@@ -10,7 +10,7 @@ use crate::{ScanOptions, scan};
 use anyhow::{Context, Result};
 use std::io::{IsTerminal, Write};
 
-fn load_settings(path: Option<&std::path::Path>) -> Result<Settings> {
+pub(super) fn load_settings(path: Option<&std::path::Path>) -> Result<Settings> {
     let (path, required) = match path {
         Some(p) => (p.to_path_buf(), true),
         None => (std::path::PathBuf::from(config::FILE_NAME), false),
@@ -22,7 +22,7 @@ fn load_settings(path: Option<&std::path::Path>) -> Result<Settings> {
     }
 }
 
-fn threshold(fail_on: FailOn) -> Option<Severity> {
+pub(super) fn threshold(fail_on: FailOn) -> Option<Severity> {
     match fail_on {
         FailOn::Critical => Some(Severity::Critical),
         FailOn::High => Some(Severity::High),
@@ -63,7 +63,7 @@ fn progress(options: &mut crate::ScanOptions) -> Option<indicatif::ProgressBar> 
 }
 
 /// The registry flags as the source needs them; the password is read from standard input.
-fn registry_options(args: &super::RegistryArgs) -> Result<RegistryOptions> {
+pub(super) fn registry_options(args: &super::RegistryArgs) -> Result<RegistryOptions> {
     let credential = match &args.username {
         Some(username) => {
             let mut password = String::new();
@@ -107,6 +107,8 @@ fn registry_options(args: &super::RegistryArgs) -> Result<RegistryOptions> {
         .collect::<Result<Vec<_>>>()?;
     Ok(RegistryOptions {
         credential,
+        logins: Vec::new(),
+        skip_repository_checks: false,
         ca_certs,
         insecure: args.insecure_registry.clone(),
         mirrors,

@@ -387,6 +387,83 @@ pub async fn posture(host: &EcrHost, repository: &str, sdk: &SdkConfig) -> Repos
 
 /// The ECR client for `host`: its region whatever `sdk` says, since a token or a setting from
 /// another region's registry is someone else's, and FIPS endpoints for a FIPS host.
+/// One repository of a registry, as `DescribeRepositories` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedRepository {
+    /// The account that owns it.
+    pub registry_id: String,
+    /// The repository name (`team/app`).
+    pub name: String,
+}
+
+/// One image of a repository, as `DescribeImages` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedImage {
+    /// The manifest digest (`sha256:…`).
+    pub digest: String,
+    /// Its tags, if any.
+    pub tags: Vec<String>,
+    /// When it was pushed, seconds since the epoch.
+    pub pushed_at: Option<i64>,
+}
+
+/// Every repository of `host`'s registry, all pages; with an empty `host.account`, the
+/// caller's own registry in `host.region`.
+pub async fn list_repositories(host: &EcrHost, sdk: &SdkConfig) -> Result<Vec<ListedRepository>> {
+    let mut request = ecr_client(host, sdk).describe_repositories();
+    if !host.account.is_empty() {
+        request = request.registry_id(&host.account);
+    }
+    let mut pages = request.into_paginator().send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            host.error(
+                "",
+                format!("ecr:DescribeRepositories failed: {}", Failure::of(&e)),
+            )
+        })?;
+        out.extend(page.repositories().iter().filter_map(|r| {
+            Some(ListedRepository {
+                registry_id: r.registry_id()?.to_owned(),
+                name: r.repository_name()?.to_owned(),
+            })
+        }));
+    }
+    Ok(out)
+}
+
+/// Every image of `repository`, all pages.
+pub async fn list_images(
+    host: &EcrHost,
+    repository: &str,
+    sdk: &SdkConfig,
+) -> Result<Vec<ListedImage>> {
+    let mut pages = ecr_client(host, sdk)
+        .describe_images()
+        .registry_id(&host.account)
+        .repository_name(repository)
+        .into_paginator()
+        .send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            host.error(
+                repository,
+                format!("ecr:DescribeImages failed: {}", Failure::of(&e)),
+            )
+        })?;
+        out.extend(page.image_details().iter().filter_map(|d| {
+            Some(ListedImage {
+                digest: d.image_digest()?.to_owned(),
+                tags: d.image_tags().to_vec(),
+                pushed_at: d.image_pushed_at().map(|t| t.secs()),
+            })
+        }));
+    }
+    Ok(out)
+}
+
 fn ecr_client(host: &EcrHost, sdk: &SdkConfig) -> aws_sdk_ecr::Client {
     let mut config =
         aws_sdk_ecr::config::Builder::from(sdk).region(Region::new(host.region.clone()));

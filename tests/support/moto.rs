@@ -102,6 +102,26 @@ impl Moto {
         serde_json::from_slice(&out.stdout).expect("moto_setup.py prints JSON")
     }
 
+    /// The binary under test with exactly this server's AWS environment (nothing of the
+    /// developer's AWS or Docker login leaks in).
+    pub fn layerguard(&self) -> assert_cmd::Command {
+        let mut cmd = super::layerguard();
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("AWS_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.envs(self.env())
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env(
+                "DOCKER_CONFIG",
+                std::env::temp_dir().join("no-docker-config-here"),
+            );
+        cmd
+    }
+
     /// The environment the AWS SDK needs to talk to this server and nothing else: test
     /// credentials and the endpoint override for every service.
     pub fn env(&self) -> Vec<(&'static str, String)> {

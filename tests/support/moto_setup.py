@@ -12,7 +12,8 @@ The spec is a JSON object:
                        "encryption": "AES256" | "KMS" | "customer-key",
                        "lifecycle": true,
                        "policy": {...} | null,
-                       "manifest": "..." | null}]}
+                       "manifest": "..." | null,
+                       "images": [{"manifest": "...", "tag": "1"}, ...]}]}
 
 `KMS` is the AWS-managed key, `customer-key` a key this script creates. `denied_user` creates
 an IAM user allowed everything but those actions and, once the repositories exist, turns on
@@ -103,6 +104,11 @@ def main():
             digest = ecr.put_image(
                 repositoryName=name, imageManifest=repo["manifest"], imageTag="1.0"
             )["image"]["imageId"]["imageDigest"]
+        for image in repo.get("images", []):
+            args = {"repositoryName": name, "imageManifest": image["manifest"]}
+            if image.get("tag"):
+                args["imageTag"] = image["tag"]
+            ecr.put_image(**args)
         created[name] = {
             "kms_key": out["encryptionConfiguration"].get("kmsKey"),
             "digest": digest,

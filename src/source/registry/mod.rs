@@ -32,6 +32,8 @@ use std::time::Duration;
 pub struct RegistryOptions {
     /// A login given on the command line; it wins over every other source of credentials.
     pub credential: Option<Credential>,
+    /// Logins for particular registry hosts (a sweep logs in to each registry once).
+    pub logins: Vec<(String, Credential)>,
     /// Extra CA certificates (path, PEM bytes) trusted beside the system's.
     pub ca_certs: Vec<(PathBuf, Vec<u8>)>,
     /// Hosts (`host[:port]`) that may be spoken to over plain HTTP.
@@ -40,6 +42,26 @@ pub struct RegistryOptions {
     pub mirrors: Vec<(String, String)>,
     /// How long a connection or a body may stall before it is retried.
     pub timeout: Option<Duration>,
+    /// Do not ask the registry for the repository's settings (a sweep judges each repository
+    /// once, not with every image).
+    pub skip_repository_checks: bool,
+}
+
+/// The runtime every registry request runs on, one per process however many images it pulls:
+/// a few threads of network I/O, the layer pass runs on the scan's own threads. It lives as
+/// long as the process, so no task can outlive it.
+pub fn runtime() -> Result<&'static tokio::runtime::Runtime> {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    if let Some(r) = RUNTIME.get() {
+        return Ok(r);
+    }
+    let built = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("registry")
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("the registry client's runtime", e))?;
+    Ok(RUNTIME.get_or_init(|| built))
 }
 
 /// Media types asked for, most specific first; schema 1 is asked for only to say it is not
@@ -143,19 +165,28 @@ pub fn open(
     options: &RegistryOptions,
 ) -> Result<(Image, Box<dyn BlobStore>)> {
     let target = Target::of(reference)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("registry")
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("the registry client's runtime", e))?;
+    let runtime = runtime()?;
     let ecr = super::ecr::EcrHost::parse(&target.registry);
     let (credential, posture) = runtime.block_on(async {
+        // A login given (a sweep logs in once per registry) and no posture wanted: no AWS call.
+        let logged_in = options.credential.is_some()
+            || options
+                .logins
+                .iter()
+                .any(|(host, _)| host.eq_ignore_ascii_case(&target.registry));
+        let needs_sdk = !logged_in || !options.skip_repository_checks;
         let sdk = match &ecr {
-            Some(host) => Some(super::ecr::sdk_config(&host.region).await),
-            None => None,
+            Some(host) if needs_sdk => Some(super::ecr::sdk_config(&host.region).await),
+            _ => None,
         };
-        let credential = match (&options.credential, &ecr, &sdk) {
+        let given = options.credential.clone().or_else(|| {
+            options
+                .logins
+                .iter()
+                .find(|(host, _)| host.eq_ignore_ascii_case(&target.registry))
+                .map(|(_, c)| c.clone())
+        });
+        let credential = match (&given, &ecr, &sdk) {
             (Some(c), _, _) => Some(c.clone()),
             (None, Some(host), Some(sdk)) => {
                 let login = super::ecr::login(host, sdk).await?;
@@ -167,7 +198,7 @@ pub fn open(
             _ => auth::from_docker_config(&target.registry).map_err(|e| target.error(e))?,
         };
         let posture = match (&ecr, &sdk) {
-            (Some(host), Some(sdk)) => {
+            (Some(host), Some(sdk)) if !options.skip_repository_checks => {
                 Some(super::ecr::posture(host, &target.repository, sdk).await)
             }
             _ => None,
@@ -213,8 +244,7 @@ pub fn open(
     Ok((image, Box::new(blobs)))
 }
 
-/// What the download tasks share. The runtime is not in it: a task must never hold the last
-/// reference to the runtime it runs on.
+/// What the download tasks share.
 struct Shared {
     client: Client,
     target: Target,
@@ -225,7 +255,7 @@ struct Shared {
 
 /// One repository's blobs and manifests.
 struct RegistryBlobs {
-    runtime: tokio::runtime::Runtime,
+    runtime: &'static tokio::runtime::Runtime,
     shared: Arc<Shared>,
 }
 

@@ -1,0 +1,133 @@
+//! `layerguard sweep ecr` and `layerguard sweep merge`.
+
+use super::{EXIT_FINDINGS, SweepEcrArgs, SweepFormatArg, SweepMergeArgs, SweepReportArgs};
+use crate::ScanOptions;
+use crate::source::Platform;
+use crate::sweep::report::{SweepFormat, read_lines};
+use crate::sweep::{self, Selection, Shard, SweepOptions, SweepReport};
+use anyhow::{Context, Result};
+use std::io::Write;
+
+fn format_of(format: SweepFormatArg) -> SweepFormat {
+    match format {
+        SweepFormatArg::Table => SweepFormat::Table,
+        SweepFormatArg::Json => SweepFormat::Json,
+        SweepFormatArg::Jsonl => SweepFormat::JsonLines,
+    }
+}
+
+/// Writes the report and turns its findings into the exit code, as `scan` does.
+fn finish(report: &SweepReport, how: &SweepReportArgs) -> Result<u8> {
+    let (format, fail_on) = (how.format, how.fail_on);
+    let output = how
+        .output
+        .as_deref()
+        .filter(|p| *p != std::path::Path::new("-"));
+    match output {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("output {}", path.display()))?,
+            );
+            report.render(format_of(format), &mut file)?;
+            file.flush()?;
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            report.render(format_of(format), &mut out)?;
+            out.flush()?;
+        }
+    }
+    let failing =
+        super::scan::threshold(fail_on).is_some_and(|t| report.severities().any(|s| s >= t));
+    Ok(if failing { EXIT_FINDINGS } else { 0 })
+}
+
+/// `--shard`, or AWS Batch's array index and size when the job is an array job.
+fn shard(args: &SweepEcrArgs) -> Result<Option<Shard>> {
+    if let Some(s) = &args.shard {
+        return Ok(Some(Shard::parse(s).map_err(anyhow::Error::msg)?));
+    }
+    let (Ok(index), Ok(size)) = (
+        std::env::var("AWS_BATCH_JOB_ARRAY_INDEX"),
+        std::env::var("AWS_BATCH_JOB_ARRAY_SIZE"),
+    ) else {
+        return Ok(None);
+    };
+    Shard::parse(&format!("{index}/{size}"))
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("AWS_BATCH_JOB_ARRAY_INDEX/SIZE: {e}"))
+}
+
+/// `30d`, `12h`, `90m`, `3600s` or plain seconds.
+fn duration(text: &str) -> Result<std::time::Duration> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .with_context(|| format!("--pushed-since {text:?}: expected a number and d, h, m or s"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        "w" => n * 7 * 86_400,
+        other => {
+            anyhow::bail!("--pushed-since {text:?}: unknown unit {other:?} (use d, h, m or s)")
+        }
+    };
+    Ok(std::time::Duration::from_secs(seconds))
+}
+
+pub(super) fn ecr(args: SweepEcrArgs) -> Result<u8> {
+    let regions = if args.region.is_empty() {
+        let from_env = std::env::var("AWS_REGION")
+            .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+            .context("no --region given and neither AWS_REGION nor AWS_DEFAULT_REGION is set")?;
+        vec![from_env]
+    } else {
+        args.region.clone()
+    };
+    let sweep = SweepOptions {
+        regions,
+        registry_id: args.registry_id.clone(),
+        repositories: args.repository.clone(),
+        images: match args.images {
+            super::ImagesArg::Latest => Selection::Latest,
+            super::ImagesArg::Tagged => Selection::Tagged,
+            super::ImagesArg::All => Selection::All,
+        },
+        pushed_since: args.pushed_since.as_deref().map(duration).transpose()?,
+        max_images_per_repo: args.max_images_per_repo,
+        shard: shard(&args)?,
+        now: chrono::Utc::now().timestamp(),
+    };
+    let mut options = ScanOptions {
+        settings: super::scan::load_settings(args.config.as_deref())?,
+        registry: super::scan::registry_options(&args.registry)?,
+        ..ScanOptions::default()
+    };
+    if let Some(p) = &args.platform {
+        options.platform = Some(Platform::parse(p).map_err(anyhow::Error::msg)?);
+    }
+    if let Some(n) = args.concurrency {
+        options.threads = n.max(1);
+    }
+    let report = sweep::run(&sweep, &options)?;
+    finish(&report, &args.report)
+}
+
+pub(super) fn merge(args: SweepMergeArgs) -> Result<u8> {
+    let mut parts = Vec::new();
+    for path in &args.files {
+        let file = std::fs::File::open(path).with_context(|| format!("{}", path.display()))?;
+        let part = read_lines(std::io::BufReader::new(file), &path.display().to_string())
+            .map_err(anyhow::Error::msg)?;
+        parts.push(part);
+    }
+    let report = sweep::merge(parts);
+    finish(&report, &args.report)
+}

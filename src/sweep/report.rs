@@ -1,0 +1,296 @@
+//! A sweep's report and its formats: one JSON document, JSON Lines (what shards write and
+//! `sweep merge` reads: one line per repository, image and failure, then the totals), and a
+//! table for people.
+
+use crate::finding::{Finding, Severity};
+use crate::posture::RepositoryPosture;
+use serde::{Deserialize, Serialize};
+use std::io::{self, BufRead, Write};
+
+/// Version of the sweep report's layout.
+pub const SWEEP_SCHEMA_VERSION: u32 = 1;
+
+/// A whole sweep (or one shard of it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SweepReport {
+    /// What the sweep did and found, in numbers.
+    pub totals: Totals,
+    /// Every repository swept, with its settings and `ecr-*` findings.
+    pub repositories: Vec<RepositoryEntry>,
+    /// Every image scanned, each with its `scan` report (the JSON report, schema version 1).
+    pub images: Vec<ImageEntry>,
+    /// What could not be listed or read; the sweep went on without it.
+    pub failures: Vec<SweepFailure>,
+}
+
+/// The numbers of a sweep.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    /// Repositories judged.
+    pub repositories: usize,
+    /// Images scanned.
+    pub images: usize,
+    /// Layer references across the scanned images.
+    pub layers_referenced: usize,
+    /// Distinct layers (by diff_id) among them.
+    pub layers_unique: usize,
+    /// Layers actually downloaded and walked.
+    pub layers_read: usize,
+    /// Layers whose record came from the cache.
+    pub cache_hits: usize,
+    /// Compressed bytes of the distinct layers.
+    pub bytes_read: u64,
+    /// Entries in `failures`.
+    pub failures: usize,
+}
+
+/// One repository.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RepositoryEntry {
+    /// The registry host.
+    pub registry: String,
+    /// The repository name.
+    pub name: String,
+    /// Its settings, as far as they could be read.
+    pub posture: RepositoryPosture,
+    /// The `ecr-*` findings.
+    pub findings: Vec<Finding>,
+    /// What could not be read (missing permissions).
+    pub warnings: Vec<String>,
+}
+
+/// One image and its scan report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImageEntry {
+    /// `registry/repository:tag@digest`.
+    pub reference: String,
+    /// The scan's JSON report.
+    pub report: serde_json::Value,
+}
+
+/// Something the sweep could not do.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SweepFailure {
+    /// The region, repository or image.
+    pub subject: String,
+    /// Why, in one sentence.
+    pub error: String,
+}
+
+/// One line of the JSON Lines form.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Line {
+    Repository(RepositoryEntry),
+    Image(ImageEntry),
+    Failure(SweepFailure),
+    Totals(Totals),
+}
+
+/// How a sweep report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepFormat {
+    /// People: the totals, then each repository's and image's findings by severity.
+    Table,
+    /// One JSON document.
+    Json,
+    /// JSON Lines, for `sweep merge`.
+    JsonLines,
+}
+
+impl SweepReport {
+    /// Every finding's severity: the repositories' and the images'.
+    pub fn severities(&self) -> impl Iterator<Item = Severity> + '_ {
+        let repositories = self
+            .repositories
+            .iter()
+            .flat_map(|r| r.findings.iter().map(|f| f.severity));
+        let images = self.images.iter().flat_map(|i| {
+            i.report["findings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| severity(f["severity"].as_str()?))
+        });
+        repositories.chain(images)
+    }
+
+    /// Writes the report.
+    pub fn render(&self, format: SweepFormat, out: &mut dyn Write) -> io::Result<()> {
+        match format {
+            SweepFormat::Json => {
+                let doc = serde_json::json!({
+                    "schema_version": SWEEP_SCHEMA_VERSION,
+                    "tool": {"name": "layerguard", "version": env!("CARGO_PKG_VERSION")},
+                    "totals": self.totals,
+                    "repositories": self.repositories,
+                    "images": self.images,
+                    "failures": self.failures,
+                });
+                serde_json::to_writer_pretty(&mut *out, &doc)?;
+                writeln!(out)
+            }
+            SweepFormat::JsonLines => {
+                for r in &self.repositories {
+                    write_line(out, &Line::Repository(r.clone()))?;
+                }
+                for i in &self.images {
+                    write_line(out, &Line::Image(i.clone()))?;
+                }
+                for f in &self.failures {
+                    write_line(out, &Line::Failure(f.clone()))?;
+                }
+                write_line(out, &Line::Totals(self.totals))
+            }
+            SweepFormat::Table => self.table(out),
+        }
+    }
+
+    fn table(&self, out: &mut dyn Write) -> io::Result<()> {
+        let t = &self.totals;
+        writeln!(
+            out,
+            "Sweep: {} repositor{}, {} image{}; layers: {} referenced, {} unique, {} read, {} from cache; {} failure{}",
+            t.repositories,
+            if t.repositories == 1 { "y" } else { "ies" },
+            t.images,
+            plural(t.images),
+            t.layers_referenced,
+            t.layers_unique,
+            t.layers_read,
+            t.cache_hits,
+            t.failures,
+            plural(t.failures)
+        )?;
+        for r in &self.repositories {
+            if r.findings.is_empty() && r.warnings.is_empty() {
+                continue;
+            }
+            writeln!(out, "\nrepository {}/{}", r.registry, r.name)?;
+            for f in &r.findings {
+                writeln!(
+                    out,
+                    "  {:<8} {}  {}",
+                    f.severity.to_string().to_uppercase(),
+                    f.rule,
+                    f.message
+                )?;
+            }
+            for w in &r.warnings {
+                writeln!(out, "  warning  {w}")?;
+            }
+        }
+        for i in &self.images {
+            let findings = i.report["findings"].as_array().cloned().unwrap_or_default();
+            let mut counts = [0usize; 5];
+            for f in &findings {
+                if let Some(s) = f["severity"].as_str().and_then(severity) {
+                    counts[s as usize] += 1;
+                }
+            }
+            writeln!(
+                out,
+                "\nimage {}: {} finding{} (critical {}, high {}, medium {}, low {}, info {})",
+                i.reference,
+                findings.len(),
+                plural(findings.len()),
+                counts[Severity::Critical as usize],
+                counts[Severity::High as usize],
+                counts[Severity::Medium as usize],
+                counts[Severity::Low as usize],
+                counts[Severity::Info as usize],
+            )?;
+            for f in findings.iter().filter(|f| {
+                f["severity"]
+                    .as_str()
+                    .and_then(severity)
+                    .is_some_and(|s| s >= Severity::High)
+            }) {
+                writeln!(
+                    out,
+                    "  {:<8} {}  {}",
+                    f["severity"].as_str().unwrap_or("").to_uppercase(),
+                    f["rule"].as_str().unwrap_or(""),
+                    f["message"].as_str().unwrap_or("")
+                )?;
+            }
+        }
+        for f in &self.failures {
+            writeln!(out, "\nfailed: {}: {}", f.subject, f.error)?;
+        }
+        Ok(())
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn severity(name: &str) -> Option<Severity> {
+    match name {
+        "critical" => Some(Severity::Critical),
+        "high" => Some(Severity::High),
+        "medium" => Some(Severity::Medium),
+        "low" => Some(Severity::Low),
+        "info" => Some(Severity::Info),
+        _ => None,
+    }
+}
+
+fn write_line(out: &mut dyn Write, line: &Line) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, line)?;
+    writeln!(out)
+}
+
+/// Reads one shard's JSON Lines; `what` names it in errors.
+pub fn read_lines(input: impl BufRead, what: &str) -> Result<SweepReport, String> {
+    let mut report = SweepReport::default();
+    let mut saw_totals = false;
+    for (n, line) in input.lines().enumerate() {
+        let line = line.map_err(|e| format!("{what}: {e}"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed: Line = serde_json::from_str(&line)
+            .map_err(|e| format!("{what}: line {}: not a sweep report line ({e})", n + 1))?;
+        match parsed {
+            Line::Repository(r) => report.repositories.push(r),
+            Line::Image(i) => report.images.push(i),
+            Line::Failure(f) => report.failures.push(f),
+            Line::Totals(t) => {
+                report.totals = t;
+                saw_totals = true;
+            }
+        }
+    }
+    if !saw_totals {
+        return Err(format!(
+            "{what}: no totals line: the shard's report is incomplete (did the sweep finish?)"
+        ));
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_read_back_and_an_unfinished_shard_is_refused() {
+        let mut report = SweepReport::default();
+        report.images.push(ImageEntry {
+            reference: "r/app@sha256:1".into(),
+            report: serde_json::json!({"findings": [{"severity": "high"}],
+                "image": {"layers": [{"diff_id": "sha256:x"}]}}),
+        });
+        report.totals.images = 1;
+        let mut bytes = Vec::new();
+        report.render(SweepFormat::JsonLines, &mut bytes).unwrap();
+        let back = read_lines(&bytes[..], "shard").unwrap();
+        assert_eq!(back.images.len(), 1);
+        assert_eq!(back.totals.images, 1);
+        assert_eq!(back.severities().collect::<Vec<_>>(), [Severity::High]);
+        let cut = &bytes[..bytes.len() / 2];
+        assert!(read_lines(cut, "shard").is_err());
+    }
+}

@@ -1,0 +1,207 @@
+//! `layerguard sweep ecr` against moto's ECR (the listing, the repositories' settings, the
+//! login) with a real registry as ECR's data plane: many repositories holding images that share
+//! their layers, each distinct layer read once, shards that merge into the whole.
+
+use crate::support::moto::Moto;
+use crate::support::registry::Registry;
+use crate::support::{fixture, layerguard};
+use serde_json::{Value, json};
+
+const HOST: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+
+/// Runs `layerguard sweep …` in moto's environment through the mirror; returns the exit code,
+/// the parsed JSON (or Null) and stderr.
+fn sweep(moto: &Moto, registry: &Registry, args: &[&str]) -> (i32, Value, String) {
+    let ca = registry.tls().expect("a TLS registry").ca_cert.clone();
+    let out = moto
+        .layerguard()
+        .args(["sweep"])
+        .args(args)
+        .args([
+            "--registry-mirror",
+            &format!("{HOST}={}", registry.base_url()),
+            "--ca-cert",
+            ca.to_str().unwrap(),
+        ])
+        .output()
+        .expect("run layerguard sweep");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code().unwrap(), json, stderr)
+}
+
+#[test]
+fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
+    let Some(moto) =
+        Moto::start("a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole")
+    else {
+        return;
+    };
+    let registry = Registry::tls_basic_auth_as("AWS", "123456789012-auth-token");
+    let clean = fixture("oci", "clean.oci:1");
+    let kitchen = fixture("oci", "kitchen-sink.oci:1");
+    // Eight repositories with the same image, one with another: two distinct images, whose
+    // layers are what the sweep must read, once each.
+    let mut repositories = Vec::new();
+    for i in 0..9 {
+        let name = format!("team/app-{i}");
+        let source = if i == 8 { &kitchen } else { &clean };
+        registry.skopeo_copy(source, &format!("{name}:1"), &[]);
+        let manifest = String::from_utf8(registry.get(&format!("/v2/{name}/manifests/1"))).unwrap();
+        repositories.push(json!({
+            "name": name,
+            "mutability": if i % 2 == 0 { "MUTABLE" } else { "IMMUTABLE" },
+            "scan_on_push": i % 2 == 1,
+            "images": [{"manifest": manifest, "tag": "1"}],
+        }));
+    }
+    // A repository that lists an image its registry does not have: a failure, not a stop.
+    repositories.push(json!({
+        "name": "team/gone",
+        "images": [{"manifest": String::from_utf8(registry.get("/v2/team/app-0/manifests/1")).unwrap(), "tag": "1"}],
+    }));
+    moto.setup(&json!({ "repositories": repositories }));
+
+    let (code, whole, stderr) = sweep(
+        &moto,
+        &registry,
+        &[
+            "ecr",
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let totals = &whole["totals"];
+    assert_eq!(totals["repositories"], 10, "{totals}");
+    assert_eq!(totals["images"], 9, "{totals}");
+    assert_eq!(totals["failures"], 1, "{}", whole["failures"]);
+    assert!(
+        whole["failures"][0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("team/gone"),
+        "{}",
+        whole["failures"]
+    );
+    let unique = totals["layers_unique"].as_u64().unwrap();
+    assert!(unique >= 2, "{totals}");
+    assert_eq!(
+        totals["layers_read"], unique,
+        "each distinct layer read once: {totals}"
+    );
+    let referenced: usize = whole["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["report"]["image"]["layers"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(totals["layers_referenced"], referenced, "{totals}");
+    // Seven of the eight copies of one image add references and nothing to read.
+    assert!(referenced as u64 >= unique + 7 * 2, "{totals}");
+    // The repositories' settings are judged once each, not with every image.
+    let mutable: Vec<&str> = whole["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == "ecr-mutable-tags")
+        })
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(mutable.len(), 6, "{mutable:?}");
+    for image in whole["images"].as_array().unwrap() {
+        let findings = image["report"]["findings"].as_array().unwrap();
+        assert!(
+            !findings
+                .iter()
+                .any(|f| f["rule"].as_str().unwrap().starts_with("ecr-")),
+            "{}",
+            image["reference"]
+        );
+        assert!(
+            !findings.iter().any(|f| f["rule"] == "mutable-tag"),
+            "swept by digest: {}",
+            image["reference"]
+        );
+    }
+    assert!(!stderr.contains("auth-token"));
+
+    // Two shards, then the merge: the same repositories and images as the whole sweep.
+    let dir = tempfile::tempdir().unwrap();
+    let mut parts = Vec::new();
+    for shard in ["0/2", "1/2"] {
+        let path = dir.path().join(format!("shard-{}.jsonl", &shard[..1]));
+        let (code, _, stderr) = sweep(
+            &moto,
+            &registry,
+            &[
+                "ecr",
+                "--region",
+                "us-east-1",
+                "--shard",
+                shard,
+                "--format",
+                "jsonl",
+                "--output",
+                path.to_str().unwrap(),
+                "--fail-on",
+                "never",
+            ],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        parts.push(path);
+    }
+    let merged = layerguard()
+        .args(["sweep", "merge", "--format", "json", "--fail-on", "never"])
+        .args(&parts)
+        .output()
+        .unwrap();
+    assert!(
+        merged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let merged: Value = serde_json::from_slice(&merged.stdout).unwrap();
+    for key in [
+        "repositories",
+        "images",
+        "failures",
+        "layers_unique",
+        "layers_referenced",
+    ] {
+        assert_eq!(
+            merged["totals"][key], whole["totals"][key],
+            "{key}: {}",
+            merged["totals"]
+        );
+    }
+}
+
+#[test]
+fn merge_refuses_an_unfinished_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.jsonl");
+    std::fs::write(
+        &path,
+        "{\"type\":\"failure\",\"subject\":\"x\",\"error\":\"y\"}\n",
+    )
+    .unwrap();
+    let out = layerguard()
+        .args(["sweep", "merge"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no totals line"), "{stderr}");
+}
