@@ -205,3 +205,37 @@ fn merge_refuses_an_unfinished_shard() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no totals line"), "{stderr}");
 }
+
+/// ECR throttles busy accounts: `DescribeImages` answering `ThrottlingException` twice per
+/// repository is retried with backoff and the sweep completes as if nothing happened.
+#[test]
+fn throttled_listing_is_retried() {
+    let Some(moto) = Moto::start_with(
+        "throttled_listing_is_retried",
+        &[("LAYERGUARD_MOTO_THROTTLE", "2")],
+    ) else {
+        return;
+    };
+    let registry = Registry::tls_basic_auth_as("AWS", "123456789012-auth-token");
+    registry.skopeo_copy(&fixture("oci", "clean.oci:1"), "team/busy:1", &[]);
+    let manifest = String::from_utf8(registry.get("/v2/team/busy/manifests/1")).unwrap();
+    moto.setup(&json!({ "repositories": [
+        {"name": "team/busy", "images": [{"manifest": manifest, "tag": "1"}]}
+    ]}));
+    let (code, report, stderr) = sweep(
+        &moto,
+        &registry,
+        &[
+            "ecr",
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["totals"]["images"], 1, "{}", report["failures"]);
+    assert_eq!(report["totals"]["failures"], 0, "{}", report["failures"]);
+}

@@ -39,8 +39,13 @@ fn script(name: &str) -> PathBuf {
 impl Moto {
     /// Starts moto, or says why not and returns `None` when no Python with moto is found
     /// outside CI (in CI that is a failure).
-    #[allow(clippy::disallowed_macros)] // Says why it skipped, the one thing it prints.
     pub fn start(test: &str) -> Option<Moto> {
+        Moto::start_with(test, &[])
+    }
+
+    /// [`Moto::start`] with settings for the launcher (`LAYERGUARD_MOTO_THROTTLE`).
+    #[allow(clippy::disallowed_macros)] // Says why it skipped, the one thing it prints.
+    pub fn start_with(test: &str, env: &[(&str, &str)]) -> Option<Moto> {
         let Some(python) = python() else {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -60,6 +65,7 @@ impl Moto {
         let mut child = Command::new(&python)
             .arg(script("moto_server.py"))
             .arg(port.to_string())
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

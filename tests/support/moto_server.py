@@ -7,9 +7,13 @@
 - A repository created with `encryptionType=KMS` and no key is encrypted with the AWS-managed
   `alias/aws/ecr` key, which exists in KMS and which KMS describes as `KeyManager: AWS` (moto
   invents a key ARN that KMS does not know).
+
+With `LAYERGUARD_MOTO_THROTTLE=N` the first N `DescribeImages` calls of each repository answer
+`ThrottlingException`, as real ECR does under load, so a client's retries can be tested.
 """
 
 import hashlib
+import os
 import sys
 
 from moto.ecr import models as ecr_models
@@ -52,6 +56,23 @@ def _determine_encryption_config(self, encryption_config):
 
 
 ecr_models.Repository._determine_encryption_config = _determine_encryption_config
+
+_throttle = int(os.environ.get("LAYERGUARD_MOTO_THROTTLE", "0"))
+_throttled = {}
+_stock_describe_images = ecr_models.ECRBackend.describe_images
+
+
+def _describe_images(self, repository_name, *args, **kwargs):
+    count = _throttled.get(repository_name, 0)
+    if count < _throttle:
+        _throttled[repository_name] = count + 1
+        from moto.core.exceptions import JsonRESTError
+
+        raise JsonRESTError("ThrottlingException", "Rate exceeded")
+    return _stock_describe_images(self, repository_name, *args, **kwargs)
+
+
+ecr_models.ECRBackend.describe_images = _describe_images
 
 if __name__ == "__main__":
     main(["--host", "127.0.0.1", "--port", sys.argv[1]])
