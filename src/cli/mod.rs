@@ -217,6 +217,48 @@ struct ScanArgs {
     hash_binaries: bool,
     #[command(flatten)]
     registry: RegistryArgs,
+    #[command(flatten)]
+    cache: CacheArgs,
+}
+
+/// Where layer records are kept between runs.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Layer cache")]
+struct CacheArgs {
+    /// Keep layer records in DIR and reuse them: a layer read before is not read again.
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// A shared tier in S3 behind the directory, s3://BUCKET[/PREFIX] (AWS credential chain;
+    /// AWS_ENDPOINT_URL_S3 is honoured).
+    #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+    cache: Option<String>,
+    /// Use no layer cache.
+    #[arg(long, conflicts_with_all = ["cache_dir", "cache"])]
+    no_cache: bool,
+    /// Bound on the cache directory; least recently used records are removed past it.
+    #[arg(long, value_name = "SIZE", default_value = "2GiB")]
+    cache_max_size: String,
+}
+
+impl CacheArgs {
+    /// The cache these flags ask for. With `user_dir_by_default` and no `--cache-dir`, the
+    /// directory is the user's cache directory (unless `--no-cache`).
+    fn open(
+        &self,
+        user_dir_by_default: bool,
+    ) -> anyhow::Result<Option<std::sync::Arc<dyn crate::cache::RecordCache>>> {
+        if self.no_cache {
+            return Ok(None);
+        }
+        let max = crate::config::parse_size(&self.cache_max_size)
+            .map_err(|e| anyhow::anyhow!("--cache-max-size {:?}: {e}", self.cache_max_size))?;
+        let dir = self.cache_dir.clone().or_else(|| {
+            user_dir_by_default
+                .then(crate::cache::default_dir)
+                .flatten()
+        });
+        Ok(crate::cache::open(dir.as_deref(), self.cache.as_deref(), max)?)
+    }
 }
 
 /// How to reach registries.

@@ -140,6 +140,9 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
     if let Some(t) = args.threads {
         options.threads = t.max(1);
     }
+    // A scan caches only when asked to: one image seldom repeats, and a gate in CI should
+    // leave nothing behind on the runner.
+    options.cache = args.cache.open(false)?;
     let spinner = progress(&mut options);
     let report = scan(&source, &args.image, &options);
     if let Some(bar) = spinner {

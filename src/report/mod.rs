@@ -65,6 +65,21 @@ pub struct ScanReport {
     pub suppressed: Vec<Suppressed>,
     /// Non-fatal problems: unreadable files, expired ignores.
     pub warnings: Vec<ScanWarning>,
+    /// How this run got the layers' records, when it read the image (a report assessed from
+    /// stored records has none). The one part of a report a layer cache changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read: Option<LayerReads>,
+}
+
+/// How the layers of a scan were obtained.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LayerReads {
+    /// Layers downloaded (or opened) and walked.
+    pub layers_read: usize,
+    /// Layers that repeat one read earlier in the same run.
+    pub layers_shared: usize,
+    /// Layers whose record came from the layer cache, not read at all.
+    pub cache_hits: usize,
 }
 
 /// Name and version of the scanner.

@@ -382,6 +382,7 @@ pub(super) mod tests {
                 location: Some("layer 1".into()),
                 message: "unreadable file /etc/shadow".into(),
             }],
+            read: None,
         }
     }
 

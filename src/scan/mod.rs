@@ -17,13 +17,13 @@
 pub mod record;
 mod sink;
 
-pub use record::{Fingerprint, LayerRecord, RecordKey};
+pub use record::{CacheStats, Fingerprint, LayerRecord, RecordCache, RecordKey};
 
 use crate::config::Settings;
 use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Findings, RuleMeta};
-use crate::image::{Image, Platform};
+use crate::image::{Image, LayerDescriptor, Platform};
 use crate::inventory::{CATALOGERS, Cataloger, Inventory};
 use crate::layer::decompress::Compression;
 use crate::layer::{self, Hashing, WalkError};
@@ -64,6 +64,8 @@ pub struct ScanOptions {
     pub progress: Option<Arc<dyn Fn(LayerDone) + Send + Sync>>,
     /// Credentials, CAs, mirrors and timeouts for registry pulls.
     pub registry: crate::source::registry::RegistryOptions,
+    /// Layer records kept between runs (see [`crate::cache`]); `None` reads every layer.
+    pub cache: Option<Arc<dyn RecordCache>>,
 }
 
 /// One layer blob read, as progress reports it.
@@ -89,6 +91,7 @@ impl Default for ScanOptions {
             report_inventory: true,
             progress: None,
             registry: Default::default(),
+            cache: None,
         }
     }
 }
@@ -162,17 +165,41 @@ pub struct ScannedImage {
 /// How much reading a batch of images took.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReadStats {
-    /// Layer blobs read.
+    /// Layer blobs downloaded (or opened) and walked.
     pub layers_read: usize,
     /// Layers whose record came from another image (or an earlier position) of the batch.
     pub layers_shared: usize,
+    /// Layers whose record came from [`ScanOptions::cache`]: neither downloaded nor walked.
+    pub cache_hits: usize,
+}
+
+impl From<ReadStats> for crate::report::LayerReads {
+    fn from(s: ReadStats) -> Self {
+        crate::report::LayerReads {
+            layers_read: s.layers_read,
+            layers_shared: s.layers_shared,
+            cache_hits: s.cache_hits,
+        }
+    }
 }
 
 /// Scans one image. `name` is how the user named it, used in every message.
 pub fn scan(source: &Source, name: &str, options: &ScanOptions) -> Result<ScanReport> {
     options.check_ignores()?;
-    let scanned = read(source, name, options)?;
-    Ok(assess(&scanned, options))
+    let (mut images, stats) = read_many(&[(source.clone(), name.to_owned())], options);
+    let scanned = images.pop().expect("one result per image")?;
+    let mut report = assess(&scanned, options);
+    report.read = Some(stats.into());
+    if let Some(cache) = &options.cache {
+        report
+            .warnings
+            .extend(cache.take_warnings().into_iter().map(|message| ScanWarning {
+                location: Some("cache".into()),
+                message,
+            }));
+        report.warnings.sort();
+    }
+    Ok(report)
 }
 
 /// Reads and verifies every layer of one image.
@@ -358,6 +385,32 @@ struct Job {
     /// Which of the random-access images, and which of its layers.
     image: usize,
     layer: usize,
+    key: RecordKey,
+}
+
+/// A layer's record from the cache, with the blob facts its descriptor states: a hit is not
+/// read, so only layers whose blob the image describes are looked up. The record is as
+/// trustworthy as a fresh one: its key holds the diff_id the verified config promises.
+fn cached(
+    options: &ScanOptions,
+    desc: &LayerDescriptor,
+    declared: Option<Compression>,
+    key: &RecordKey,
+) -> Option<(layer::BlobFacts, LayerRecord)> {
+    let cache = options.cache.as_ref()?;
+    let digest = desc.digest.clone()?;
+    // An uncompressed blob named by its content (`docker save` since Docker 25) is its own tar
+    // stream, so its size is the record's; any other blob needs the size the manifest states.
+    if desc.size.is_none() && digest != key.diff_id {
+        return None;
+    }
+    let record = cache.get(key).filter(|r| &r.key == key)?;
+    let facts = layer::BlobFacts {
+        digest,
+        size: desc.size.unwrap_or(record.content.tar_size),
+        compression: declared.unwrap_or(Compression::None),
+    };
+    Some((facts, record))
 }
 
 /// Reads the layers of random-access images through one queue of jobs, one job per distinct
@@ -380,7 +433,11 @@ fn read_blobs(
                 .map(|(layer, diff_id)| {
                     let key = fingerprint.key(diff_id);
                     job_of.entry(key.clone()).or_insert_with(|| {
-                        jobs.push(Job { image: n, layer });
+                        jobs.push(Job {
+                            image: n,
+                            layer,
+                            key: key.clone(),
+                        });
                         jobs.len() - 1
                     });
                     key
@@ -411,23 +468,37 @@ fn read_blobs(
                     },
                 )
             })?;
+        if let Some((facts, record)) = cached(options, desc, declared, &job.key) {
+            return Ok((facts, record, true));
+        }
         let mut blob = store.open(desc)?;
         // Once fewer layers are left than threads, a core is idle.
         let hashing = options.hashing(left < options.threads);
-        make_record(&mut blob, declared, options, fingerprint, hashing)
-            .map_err(|e| layer_error(&image.name, job.layer, location, e))
+        let (facts, record) = make_record(&mut blob, declared, options, fingerprint, hashing)
+            .map_err(|e| layer_error(&image.name, job.layer, location, e))?;
+        // Under the diff_id read, not the one promised: the record is true to its key even when
+        // the image lied, and verify below fails the image.
+        if let Some(cache) = &options.cache {
+            cache.put(&record.key, &record);
+        }
+        Ok((facts, record, false))
     });
+    let hits = done
+        .iter()
+        .filter(|r| matches!(r, Some(Ok((_, _, true)))))
+        .count();
     // `Err(None)`: never run, because another job of the one image failed first.
     let mut done: Vec<JobOutcome> = done
         .into_iter()
         .map(|r| match r {
             Some(r) => r
-                .map(|(facts, record)| (facts, Arc::new(record)))
+                .map(|(facts, record, _)| (facts, Arc::new(record)))
                 .map_err(Some),
             None => Err(None),
         })
         .collect();
-    stats.layers_read += done.iter().filter(|r| r.is_ok()).count();
+    stats.cache_hits += hits;
+    stats.layers_read += done.iter().filter(|r| r.is_ok()).count() - hits;
     // A failed job fails every image that has the layer: the first (which made the job) gets the
     // error itself, the others its text.
     let mut failures: HashMap<usize, String> = HashMap::new();
@@ -534,7 +605,8 @@ fn run_jobs<J: Sync, T: Send>(
 }
 
 /// Reads a single-stream source: each layer member is read as it passes, and put in order once
-/// the stream's documents say which member is which layer.
+/// the stream's documents say which member is which layer. No cache here: which layer a member
+/// is, and so its key, may be known only once the stream has passed it.
 fn read_stream(
     mut stream: Box<dyn source::LayerStream>,
     name: &str,
@@ -749,6 +821,7 @@ pub fn assess(scanned: &ScannedImage, options: &ScanOptions) -> ScanReport {
         },
         suppressed,
         warnings,
+        read: None,
     }
 }
 

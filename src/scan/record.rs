@@ -146,6 +146,47 @@ impl Fingerprint {
     }
 }
 
+/// Where layer records are kept between runs. The scan asks it for a layer's record before
+/// reading the layer and hands it every record it makes.
+///
+/// A cache can never fail a scan: whatever goes wrong is a miss (`get`) or a record not kept
+/// (`put`), and is told once through [`RecordCache::take_warnings`]. Implementations are in
+/// [`crate::cache`]; the trait is here so that the scan depends on no implementation of it.
+pub trait RecordCache: Send + Sync {
+    /// The record stored under `key`, or `None`: not stored, or stored but unusable.
+    fn get(&self, key: &RecordKey) -> Option<LayerRecord>;
+    /// Keeps `record` under `key`.
+    fn put(&self, key: &RecordKey, record: &LayerRecord);
+    /// What the cache has done so far.
+    fn stats(&self) -> CacheStats {
+        CacheStats::default()
+    }
+    /// Problems not yet reported (a corrupt entry, an unwritable directory, an unreachable
+    /// bucket), each once; taking them empties the list.
+    fn take_warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Counters of a [`RecordCache`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CacheStats {
+    /// Records found in the local directory.
+    pub local_hits: usize,
+    /// Records found in S3 (and copied to the local directory).
+    pub s3_hits: usize,
+    /// Keys found in no tier.
+    pub misses: usize,
+    /// Records written to the local directory.
+    pub local_writes: usize,
+    /// Records written to S3.
+    pub s3_writes: usize,
+    /// Stored entries that were unreadable or under another key, ignored and removed.
+    pub corrupt: usize,
+    /// Reads and writes that failed for other reasons (I/O, the network, permissions).
+    pub errors: usize,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
