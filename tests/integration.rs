@@ -4,6 +4,7 @@
 mod support;
 
 mod binaries;
+mod cache;
 mod cli;
 mod ecr;
 mod hostile;

@@ -185,7 +185,10 @@ impl DirCache {
 /// Writes `bytes` to `path` through a temporary file beside it, renamed over it.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().expect("entries are below the root");
-    let name = path.file_name().expect("entries have names").to_string_lossy();
+    let name = path
+        .file_name()
+        .expect("entries have names")
+        .to_string_lossy();
     let temp = dir.join(format!(
         ".{name}.{}.{}.tmp",
         std::process::id(),
@@ -232,10 +235,7 @@ impl RecordCache for DirCache {
             }
         };
         let mut stored = Vec::new();
-        if let Err(e) = (&mut file)
-            .take(MAX_RECORD_BYTES)
-            .read_to_end(&mut stored)
-        {
+        if let Err(e) = (&mut file).take(MAX_RECORD_BYTES).read_to_end(&mut stored) {
             self.failed("read", &path, e);
             return miss();
         }
@@ -310,7 +310,11 @@ mod tests {
         let r = record("a");
         assert!(cache.get(&r.key).is_none());
         cache.put(&r.key, &r);
-        assert_eq!(files_in(dir.path()), [cache.path_of(&r.key)], "no temp file left");
+        assert_eq!(
+            files_in(dir.path()),
+            [cache.path_of(&r.key)],
+            "no temp file left"
+        );
         assert_eq!(cache.get(&r.key).unwrap(), r);
         let stats = cache.stats();
         assert_eq!(
@@ -346,7 +350,11 @@ mod tests {
             assert_eq!(cache.stats().corrupt, 0);
             assert!(cache.take_warnings().is_empty());
         }
-        assert_eq!(files_in(dir.path()).len(), 1, "only the entry, no temp file");
+        assert_eq!(
+            files_in(dir.path()).len(),
+            1,
+            "only the entry, no temp file"
+        );
     }
 
     #[test]

@@ -167,7 +167,10 @@ impl S3Cache {
                 .key(&object)
                 .send()
                 .await?;
-            if out.content_length().is_some_and(|n| n as u64 > MAX_RECORD_BYTES) {
+            if out
+                .content_length()
+                .is_some_and(|n| n as u64 > MAX_RECORD_BYTES)
+            {
                 return Ok(None);
             }
             Ok(out.body.collect().await.ok().map(|b| b.to_vec()))
@@ -268,7 +271,10 @@ mod tests {
         let ok = |url: &str| parse_url(url).unwrap();
         assert_eq!(ok("s3://b"), ("b".into(), "".into()));
         assert_eq!(ok("s3://b/"), ("b".into(), "".into()));
-        assert_eq!(ok("s3://b/team/layers/"), ("b".into(), "team/layers".into()));
+        assert_eq!(
+            ok("s3://b/team/layers/"),
+            ("b".into(), "team/layers".into())
+        );
         for bad in ["s3://", "s3:///x", "https://b/x", "b/x"] {
             assert!(parse_url(bad).is_err(), "{bad}");
         }

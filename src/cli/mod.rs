@@ -257,7 +257,11 @@ impl CacheArgs {
                 .then(crate::cache::default_dir)
                 .flatten()
         });
-        Ok(crate::cache::open(dir.as_deref(), self.cache.as_deref(), max)?)
+        Ok(crate::cache::open(
+            dir.as_deref(),
+            self.cache.as_deref(),
+            max,
+        )?)
     }
 }
 

@@ -191,12 +191,15 @@ pub fn scan(source: &Source, name: &str, options: &ScanOptions) -> Result<ScanRe
     let mut report = assess(&scanned, options);
     report.read = Some(stats.into());
     if let Some(cache) = &options.cache {
-        report
-            .warnings
-            .extend(cache.take_warnings().into_iter().map(|message| ScanWarning {
-                location: Some("cache".into()),
-                message,
-            }));
+        report.warnings.extend(
+            cache
+                .take_warnings()
+                .into_iter()
+                .map(|message| ScanWarning {
+                    location: Some("cache".into()),
+                    message,
+                }),
+        );
         report.warnings.sort();
     }
     Ok(report)

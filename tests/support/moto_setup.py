@@ -1,4 +1,4 @@
-"""Creates ECR repositories in given postures on a moto server, with boto3.
+"""Creates ECR repositories in given postures, and S3 buckets, on a moto server, with boto3.
 
     python moto_setup.py ENDPOINT < spec.json > created.json
 
@@ -13,7 +13,8 @@ The spec is a JSON object:
                        "lifecycle": true,
                        "policy": {...} | null,
                        "manifest": "..." | null,
-                       "images": [{"manifest": "...", "tag": "1"}, ...]}]}
+                       "images": [{"manifest": "...", "tag": "1"}, ...]}],
+     "buckets": ["name", ...]}                                      # optional
 
 `KMS` is the AWS-managed key, `customer-key` a key this script creates. `denied_user` creates
 an IAM user allowed everything but those actions and, once the repositories exist, turns on
@@ -76,8 +77,12 @@ def main():
     if spec.get("registry_scanning"):
         ecr.put_registry_scanning_configuration(**spec["registry_scanning"])
 
+    s3 = session.client("s3", endpoint_url=endpoint)
+    for bucket in spec.get("buckets", []):
+        s3.create_bucket(Bucket=bucket)
+
     created = {}
-    for repo in spec["repositories"]:
+    for repo in spec.get("repositories", []):
         name = repo["name"]
         encryption = {"encryptionType": "AES256"}
         if repo.get("encryption") == "KMS":
