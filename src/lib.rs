@@ -19,10 +19,11 @@
 //! bytes into facts. [`overlay`] merges layer contents into the final filesystem. [`rules`] and
 //! [`inventory`] see files and images through the vocabulary and the overlay, never through a
 //! source or a layer type. [`scan`] drives them all and builds the [`report::ScanReport`], which
-//! the writers in [`report`] only format. [`sweep`] runs many images through [`scan`] at once and
-//! collects their reports. [`cli`] sits on top. Layers are read once, never
-//! extracted to disk; only metadata and the contents of files a rule or cataloger asked for are
-//! held in memory.
+//! the writers in [`report`] only format. [`cache`] keeps layer records between runs, beside the
+//! scan: the scan knows only the trait it implements ([`scan::RecordCache`]). [`sweep`] runs many
+//! images through [`scan`] at once and collects their reports. [`cli`] sits on top. Layers are
+//! read once, never extracted to disk; only metadata and the contents of files a rule or
+//! cataloger asked for are held in memory.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -1,6 +1,6 @@
 //! Layer records survive storage: every fixture image, scanned, its records encoded and decoded,
 //! and assessed again, gives reports identical to the byte to the direct scan's. Also: a layer
-//! two images share is read once.
+//! two images share is read once, and a batch read again through a cache reads none.
 
 use crate::support::fixtures;
 use layerguard::report::{self, Format};
@@ -127,6 +127,46 @@ fn a_layer_two_images_share_is_read_once() {
             rendered(&scan::assess(image, &options)),
             rendered(&scan::assess(&alone, &options)),
             "{name}: reading it with others changed its report"
+        );
+    }
+}
+
+#[test]
+fn a_batch_read_again_through_a_cache_reads_no_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = layerguard::cache::open(Some(dir.path()), None, u64::MAX)
+        .unwrap()
+        .expect("a directory was given");
+    let options = ScanOptions {
+        cache: Some(cache.clone()),
+        ..ScanOptions::default()
+    };
+    let targets: Vec<(Source, String)> = ["clean.oci", "kitchen-sink.oci", "kitchen-sink.zstd.oci"]
+        .iter()
+        .map(|name| {
+            let image = format!("oci:{}", fixtures().join(name).display());
+            (Source::parse(&image).unwrap(), image)
+        })
+        .collect();
+    let (cold, cold_stats) = scan::read_many(&targets, &options);
+    let (warm, warm_stats) = scan::read_many(&targets, &options);
+    let unique = cold_stats.layers_read;
+    assert_eq!(cold_stats.cache_hits, 0);
+    assert_eq!(
+        (warm_stats.layers_read, warm_stats.cache_hits),
+        (0, unique),
+        "{warm_stats:?}"
+    );
+    assert_eq!(warm_stats.layers_shared, cold_stats.layers_shared);
+    let stats = cache.stats();
+    assert_eq!((stats.local_writes, stats.local_hits), (unique, unique));
+    assert!(cache.take_warnings().is_empty());
+    for ((cold, warm), (_, name)) in cold.into_iter().zip(warm).zip(&targets) {
+        let (cold, warm) = (cold.unwrap(), warm.unwrap());
+        assert_eq!(
+            rendered(&scan::assess(&cold, &options)),
+            rendered(&scan::assess(&warm, &options)),
+            "{name}: a report from cached records differs"
         );
     }
 }
