@@ -2,7 +2,7 @@
 //! reports the same; a corrupt entry is a warning, a correct report, and is rebuilt; the S3 tier,
 //! on a real moto server, serves a machine whose local directory is empty.
 
-use crate::support::moto::{Moto, python};
+use crate::support::moto::{Moto, aws_isolation, python};
 use crate::support::*;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -188,15 +188,12 @@ fn cache_flags_are_checked() {
 /// `layerguard` with an AWS environment that leads to moto's S3 and nowhere else.
 fn in_moto(moto: &Moto) -> assert_cmd::Command {
     let mut cmd = layerguard();
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("AWS_") {
-            cmd.env_remove(key);
-        }
+    let (inherited, isolation) = aws_isolation();
+    for key in inherited {
+        cmd.env_remove(key);
     }
-    cmd.env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        // The S3 endpoint alone: the client must honour the per-service override.
+    // The S3 endpoint alone: the client must honour the per-service override.
+    cmd.envs(isolation)
         .env("AWS_ENDPOINT_URL_S3", &moto.endpoint);
     for (key, value) in moto.env() {
         if key != "AWS_ENDPOINT_URL" {

@@ -298,20 +298,24 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn the_tiers_combine_their_counters() {
+    fn a_tier_s_problems_and_counters_come_through_the_stack() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = open(Some(dir.path()), None, DEFAULT_MAX_BYTES)
-            .unwrap()
-            .unwrap();
+        let cache = Tiered::new(Some(DirCache::open(dir.path(), DEFAULT_MAX_BYTES)), None);
         let r = record("a");
+        let path = dir.path().join(entry_path(&r.key));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"torn").unwrap();
         assert!(cache.get(&r.key).is_none());
         cache.put(&r.key, &r);
-        assert_eq!(cache.get(&r.key).unwrap(), r);
-        let stats = cache.stats();
-        assert_eq!(
-            (stats.local_hits, stats.misses, stats.local_writes),
-            (1, 1, 1)
+        assert!(cache.get(&r.key).is_some());
+        let s = cache.stats();
+        let counts = (s.local_hits, s.misses, s.local_writes, s.corrupt, s.s3_hits);
+        assert_eq!(counts, (1, 1, 1, 1, 0), "{s:?}");
+        let warnings = cache.take_warnings();
+        assert!(
+            warnings.len() == 1 && warnings[0].contains("unusable"),
+            "{warnings:?}"
         );
-        assert!(cache.take_warnings().is_empty());
+        assert!(cache.take_warnings().is_empty(), "taken once");
     }
 }

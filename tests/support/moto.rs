@@ -139,6 +139,21 @@ impl Moto {
     }
 }
 
+/// The AWS variables of this process, for a child's environment to drop, and the settings that
+/// keep the SDK in a child from reading the user's files or asking an instance for credentials.
+pub fn aws_isolation() -> (Vec<std::ffi::OsString>, [(&'static str, &'static str); 3]) {
+    let inherited = std::env::vars_os()
+        .map(|(key, _)| key)
+        .filter(|key| key.to_string_lossy().starts_with("AWS_"))
+        .collect();
+    let isolation = [
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ];
+    (inherited, isolation)
+}
+
 /// Runs the ignored test `name` of this test binary in a child process whose AWS
 /// environment is exactly `env`: the SDK reads its settings from the environment, and changing
 /// this process' environment while other tests run is not safe. Panics with the child's
@@ -146,15 +161,11 @@ impl Moto {
 pub fn run_test_with_env(name: &str, env: &[(&str, String)]) {
     let mut cmd = Command::new(std::env::current_exe().expect("the test binary"));
     cmd.args(["--ignored", "--exact", name, "--nocapture"]);
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("AWS_") {
-            cmd.env_remove(key);
-        }
+    let (inherited, isolation) = aws_isolation();
+    for key in inherited {
+        cmd.env_remove(key);
     }
-    cmd.env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .envs(env.iter().map(|(k, v)| (k, v)));
+    cmd.envs(isolation).envs(env.iter().map(|(k, v)| (k, v)));
     let out = cmd.output().expect("run the test binary");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
