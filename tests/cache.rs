@@ -208,7 +208,6 @@ fn the_s3_tier_serves_a_machine_with_an_empty_directory() {
     let Some(moto) = Moto::start("the_s3_tier_serves_a_machine_with_an_empty_directory") else {
         return;
     };
-    assert!(python().is_some());
     moto.setup(&json!({ "buckets": ["layer-records"] }));
     let image = fixture("oci", "kitchen-sink.oci");
     let shared = "s3://layer-records/team/layerguard";
@@ -249,9 +248,32 @@ fn the_s3_tier_serves_a_machine_with_an_empty_directory() {
         "S3's records were kept locally"
     );
 
-    // A bucket that does not exist is a miss with a warning, never a failure.
+    // An object cut short is a miss, told once, and written again by the machine that read
+    // its layer instead.
+    let entry = &entries(first_machine.path())[0];
+    let relative = entry.strip_prefix(first_machine.path()).unwrap();
+    let object = format!("team/layerguard/{}", relative.display());
+    let whole = std::fs::read(entry).unwrap();
+    put_object(&moto, "layer-records", &object, &whole[..whole.len() / 2]);
     let third_machine = tempfile::tempdir().unwrap();
-    let missing = run(third_machine.path(), "s3://no-such-bucket/x");
+    let torn = run(third_machine.path(), shared);
+    assert_eq!(read(&torn), (1, n - 1));
+    assert_eq!(content(&torn), content(&first));
+    let warnings = torn.json["warnings"].to_string();
+    assert!(
+        warnings.contains(&object) && warnings.contains("unusable"),
+        "{warnings}"
+    );
+    let fourth_machine = tempfile::tempdir().unwrap();
+    assert_eq!(
+        read(&run(fourth_machine.path(), shared)),
+        (0, n),
+        "rewritten"
+    );
+
+    // A bucket that does not exist is a miss with a warning, never a failure.
+    let fifth_machine = tempfile::tempdir().unwrap();
+    let missing = run(fifth_machine.path(), "s3://no-such-bucket/x");
     assert_eq!(read(&missing), (n, 0));
     assert_eq!(content(&missing), content(&first));
     let warnings = missing.json["warnings"].to_string();
@@ -259,4 +281,20 @@ fn the_s3_tier_serves_a_machine_with_an_empty_directory() {
         warnings.contains("S3 cache s3://no-such-bucket/x") && warnings.contains("NoSuchBucket"),
         "{warnings}"
     );
+}
+
+/// Writes an object to moto's S3 with boto3, behind the cache's back.
+fn put_object(moto: &Moto, bucket: &str, key: &str, body: &[u8]) {
+    let script = "import sys, boto3
+s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1',
+                  aws_access_key_id='testing', aws_secret_access_key='testing')
+s3.put_object(Bucket=sys.argv[2], Key=sys.argv[3], Body=sys.stdin.buffer.read())";
+    let mut child = std::process::Command::new(python().unwrap())
+        .args(["-c", script, &moto.endpoint, bucket, key])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), body).unwrap();
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success(), "put {key}");
 }

@@ -1,5 +1,5 @@
-//! A real moto server for the ECR and KMS APIs (`tests/support/moto_server.py`), on a free
-//! loopback port, stopped when dropped; repositories are created on it with boto3
+//! A real moto server for the ECR, KMS and S3 APIs (`tests/support/moto_server.py`), on a free
+//! loopback port, stopped when dropped; repositories and buckets are created on it with boto3
 //! (`tests/support/moto_setup.py`).
 
 use serde_json::Value;
