@@ -407,6 +407,7 @@ fn cached(
     if desc.size.is_none() && digest != key.diff_id {
         return None;
     }
+    // Whatever the implementation, a record made under another key is no answer for this one.
     let record = cache.get(key).filter(|r| &r.key == key)?;
     let facts = layer::BlobFacts {
         digest,
