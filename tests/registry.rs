@@ -618,7 +618,7 @@ fn tls_registry_needs_its_ca() {
     );
     assert!(s.stderr.contains(&registry.host()), "{}", s.stderr);
     assert!(
-        !s.stderr.contains("401"),
+        !s.stderr.contains("HTTP 401"),
         "must not fall back to plain HTTP for a TLS registry: {}",
         s.stderr
     );

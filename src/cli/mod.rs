@@ -113,6 +113,9 @@ struct SweepEcrArgs {
     platform: Option<String>,
     #[command(flatten)]
     registry: RegistryArgs,
+    /// Layer records are kept in the user cache directory unless told otherwise.
+    #[command(flatten)]
+    cache: CacheArgs,
 }
 
 /// Where and how a sweep's report is written.

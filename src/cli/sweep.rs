@@ -116,6 +116,7 @@ pub(super) fn ecr(args: SweepEcrArgs) -> Result<u8> {
     if let Some(n) = args.concurrency {
         options.threads = n.max(1);
     }
+    options.cache = args.cache.open(true)?;
     let report = sweep::run(&sweep, &options)?;
     finish(&report, &args.report)
 }

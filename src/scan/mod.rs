@@ -171,6 +171,8 @@ pub struct ReadStats {
     pub layers_shared: usize,
     /// Layers whose record came from [`ScanOptions::cache`]: neither downloaded nor walked.
     pub cache_hits: usize,
+    /// Bytes of the layer blobs read (as stored: compressed).
+    pub bytes_read: u64,
 }
 
 impl From<ReadStats> for crate::report::LayerReads {
@@ -491,6 +493,13 @@ fn read_blobs(
         .iter()
         .filter(|r| matches!(r, Some(Ok((_, _, true)))))
         .count();
+    stats.bytes_read += done
+        .iter()
+        .filter_map(|r| match r {
+            Some(Ok((facts, _, false))) => Some(facts.size),
+            _ => None,
+        })
+        .sum::<u64>();
     // `Err(None)`: never run, because another job of the one image failed first.
     let mut done: Vec<JobOutcome> = done
         .into_iter()

@@ -211,7 +211,7 @@ pub fn run(sweep: &SweepOptions, options: &ScanOptions) -> Result<SweepReport> {
                 report.totals.layers_referenced += image.layers.len();
                 for layer in &image.layers {
                     if diff_ids.insert(layer.record.key.diff_id.clone()) {
-                        report.totals.bytes_read += layer.blob.size;
+                        report.totals.bytes_unique += layer.blob.size;
                     }
                 }
                 let assessed = scan::assess(&image, &options);
@@ -230,6 +230,16 @@ pub fn run(sweep: &SweepOptions, options: &ScanOptions) -> Result<SweepReport> {
     report.totals.images = report.images.len();
     report.totals.layers_unique = diff_ids.len();
     report.totals.layers_read = stats.layers_read;
+    report.totals.cache_hits = stats.cache_hits;
+    report.totals.bytes_read = stats.bytes_read;
+    if let Some(cache) = &options.cache {
+        report
+            .failures
+            .extend(cache.take_warnings().into_iter().map(|w| SweepFailure {
+                subject: "cache".into(),
+                error: w,
+            }));
+    }
     report.totals.failures = report.failures.len();
     Ok(report)
 }
@@ -328,17 +338,20 @@ pub fn merge(parts: Vec<SweepReport>) -> SweepReport {
         out.images.extend(part.images);
         out.failures.extend(part.failures);
     }
-    let unique: HashSet<&str> = out
+    let mut unique: HashSet<&str> = HashSet::new();
+    let mut bytes_unique = 0;
+    for layer in out
         .images
         .iter()
-        .flat_map(|i| {
-            i.report["image"]["layers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|l| l["diff_id"].as_str())
-        })
-        .collect();
+        .flat_map(|i| i.report["image"]["layers"].as_array().into_iter().flatten())
+    {
+        if let Some(diff_id) = layer["diff_id"].as_str()
+            && unique.insert(diff_id)
+        {
+            bytes_unique += layer["size"]["compressed"].as_u64().unwrap_or(0);
+        }
+    }
+    out.totals.bytes_unique = bytes_unique;
     out.totals.layers_unique = unique.len();
     out.totals.repositories = out.repositories.len();
     out.totals.images = out.images.len();

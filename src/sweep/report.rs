@@ -38,8 +38,10 @@ pub struct Totals {
     pub layers_read: usize,
     /// Layers whose record came from the cache.
     pub cache_hits: usize,
-    /// Compressed bytes of the distinct layers.
+    /// Compressed bytes of the layers downloaded and walked.
     pub bytes_read: u64,
+    /// Compressed bytes of the distinct layers, read or served from the cache.
+    pub bytes_unique: u64,
     /// Entries in `failures`.
     pub failures: usize,
 }
