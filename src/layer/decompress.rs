@@ -1,7 +1,25 @@
 //! Choosing the decompressor: the media type says what a layer should be, the first bytes say
 //! what it is. Both must agree, so a mislabelled blob is an error rather than garbage fed to tar.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
+
+/// The gzip inflate this build uses: ISA-L's igzip with the `isal` feature, else zlib-rs.
+pub const GZIP_BACKEND: &str = if cfg!(feature = "isal") {
+    "ISA-L igzip"
+} else {
+    "zlib-rs"
+};
+
+/// A reader of the decompressed bytes of `compressed`, one or more concatenated gzip members.
+/// The one place the gzip backend is chosen: both check every member's header and trailer, and
+/// fail alike on bytes after a member that do not start another.
+pub fn gzip_decoder<'a>(compressed: impl BufRead + 'a) -> Box<dyn Read + 'a> {
+    #[cfg(feature = "isal")]
+    let decoder = super::isal::MultiGzDecoder::new(compressed);
+    #[cfg(not(feature = "isal"))]
+    let decoder = flate2::bufread::MultiGzDecoder::new(compressed);
+    Box::new(decoder)
+}
 
 /// The compression of a layer blob.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

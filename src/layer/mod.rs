@@ -15,6 +15,8 @@
 pub mod decompress;
 pub mod files;
 mod hash_thread;
+#[cfg(feature = "isal")]
+pub mod isal;
 pub mod tar_walk;
 
 use crate::digest::{Digest, DigestReader};
@@ -316,7 +318,7 @@ fn decoder<'a>(
 ) -> Result<Box<dyn Read + 'a>, WalkError> {
     Ok(match found {
         Compression::None => Box::new(compressed),
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(compressed)),
+        Compression::Gzip => decompress::gzip_decoder(compressed),
         Compression::Zstd => {
             Box::new(zstd::Decoder::with_buffer(compressed).map_err(|e| WalkError::io(None, e))?)
         }
