@@ -12,7 +12,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 B=${BENCH_DIR:-target/bench}   # where benches/run.sh left the image
-IMAGE_OCI=$B/big.oci
+IMAGE_OCI=${BENCH_IMAGE:-$B/big.oci}   # an OCI layout with tag 1
 REPEAT=${BENCH_REPEAT:-2}
 RSS_GOAL_MIB=64
 
@@ -51,7 +51,8 @@ measure() {
   local best=""
   for _ in $(seq "$REPEAT"); do
     local out
-    out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -o "$B/time.out" -f '%e %M' "$@" >/dev/null 2>"$B/scan.err" || { cat "$B/scan.err" >&2; exit 1; }
+    out=$(tail -1 "$B/time.out")
     if [[ -z $best ]] || python3 -c "import sys; sys.exit(0 if float('${out% *}') < float('${best% *}') else 1)"; then
       best=$out
     fi
@@ -64,7 +65,7 @@ oci=$(measure "$LG" scan "oci:$IMAGE_OCI:1" --format json --fail-on never)
 reg=$(measure "$LG" scan "$REF" --format json --fail-on never)
 echo "layerguard OCI layout: ${oci% *} s, $(( ${oci#* } / 1024 )) MiB"
 echo "layerguard registry:   ${reg% *} s, $(( ${reg#* } / 1024 )) MiB"
-TRIVY=$B/venv/bin/trivy
+TRIVY=${TRIVY_BIN:-$B/venv/bin/trivy}   # benches/run.sh installs it there
 if [[ -x $TRIVY ]]; then
   tri=$(measure env TRIVY_INSECURE=true TRIVY_NON_SSL=true "$TRIVY" image --quiet --cache-backend memory \
     --skip-db-update --offline-scan --skip-check-update --scanners misconfig,secret "$REF")
