@@ -855,7 +855,8 @@ struct BinariesFile {
 #[serde(deny_unknown_fields)]
 struct ClassifierRecord {
     id: String,
-    name: String,
+    purl: String,
+    cpes: Vec<String>,
     files: Vec<String>,
     patterns: Vec<String>,
     #[cfg_attr(not(test), allow(dead_code))]
@@ -866,6 +867,7 @@ struct ClassifierRecord {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(not(test), allow(dead_code))]
 struct ClassifierExample {
     text: String,
@@ -877,10 +879,48 @@ struct ClassifierExample {
 pub struct BinaryClassifier {
     /// Stable id, like `openssl`.
     pub id: String,
-    /// The package name reported, like `openssl`.
+    /// The package name reported, like `openssl`: the purl's name.
     pub name: String,
+    /// The purl's namespace, if it has one.
+    pub namespace: Option<String>,
     /// Byte regexes with a `version` group, tried in order.
     pub patterns: Vec<regex::bytes::Regex>,
+    cpes: Vec<String>,
+}
+
+impl BinaryClassifier {
+    /// The first version a pattern finds in `bytes`, all of the file or its end.
+    pub fn version_in(&self, bytes: &[u8]) -> Option<String> {
+        self.version_before(bytes, bytes.len() + 1)
+    }
+
+    /// The first version a pattern finds in `bytes` in a match that ends before `limit`. A
+    /// match running to the end of the bytes seen so far may be cut short (`9.6` of `9.6.24`)
+    /// and is left for a search that sees more.
+    pub fn version_before(&self, bytes: &[u8], limit: usize) -> Option<String> {
+        self.patterns.iter().find_map(|p| {
+            p.captures(bytes)
+                .filter(|c| c.get(0).is_some_and(|m| m.end() < limit))
+                .and_then(|c| c.name("version"))
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        })
+    }
+
+    /// The CPEs of `version`: each template with `{version}` replaced, escaped as CPE 2.3's
+    /// formatted string binding wants (`17.0.15+6` becomes `17.0.15\+6`).
+    pub fn cpes(&self, version: &str) -> Vec<String> {
+        let mut escaped = String::with_capacity(version.len() + 4);
+        for c in version.chars() {
+            if !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+                escaped.push('\\');
+            }
+            escaped.push(c);
+        }
+        self.cpes
+            .iter()
+            .map(|t| t.replace("{version}", &escaped))
+            .collect()
+    }
 }
 
 /// Every classifier, and one glob set over all their file patterns: `matches[i]` says which
@@ -893,7 +933,7 @@ pub struct BinaryClassifiers {
 }
 
 impl BinaryClassifiers {
-    /// The classifiers whose file globs match `path`, deduplicated.
+    /// The classifiers whose file globs match `path`, deduplicated, in file order.
     pub fn for_path(&self, path: &str) -> Vec<&BinaryClassifier> {
         let mut ids: Vec<usize> = self
             .globs
@@ -901,6 +941,7 @@ impl BinaryClassifiers {
             .into_iter()
             .map(|g| self.owners[g])
             .collect();
+        ids.sort_unstable();
         ids.dedup();
         ids.into_iter().map(|i| &self.classifiers[i]).collect()
     }
@@ -909,6 +950,20 @@ impl BinaryClassifiers {
     pub fn wants(&self, path: &str) -> bool {
         self.globs.is_match(path)
     }
+}
+
+/// `pkg:generic/NAMESPACE/NAME` split into its namespace and name. Classifiers name software no
+/// ecosystem owns, hence `generic`; a program of an ecosystem (a Go binary) is named by its own
+/// metadata instead.
+fn generic_purl(purl: &str) -> Option<(Option<String>, String)> {
+    let path = purl.strip_prefix("pkg:generic/")?;
+    if path.is_empty() || path.contains(['@', '?', '#']) {
+        return None;
+    }
+    Some(match path.rsplit_once('/') {
+        Some((ns, name)) => (Some(ns.to_owned()), name.to_owned()),
+        None => (None, path.to_owned()),
+    })
 }
 
 /// The binary version classifiers from `signatures/binaries.toml`.
@@ -928,14 +983,22 @@ pub static BINARY_CLASSIFIERS: LazyLock<BinaryClassifiers> = LazyLock::new(|| {
             );
             owners.push(i);
         }
+        let (namespace, name) =
+            generic_purl(&r.purl).expect("signatures/binaries.toml purls are pkg:generic");
         classifiers.push(BinaryClassifier {
             id: r.id,
-            name: r.name,
+            name,
+            namespace,
             patterns: r
                 .patterns
                 .iter()
-                .map(|p| regex::bytes::Regex::new(p).expect("signatures/binaries.toml is valid"))
+                // Binaries are bytes, not text: classes and `.` match single bytes.
+                .map(|p| {
+                    regex::bytes::Regex::new(&format!("(?-u){p}"))
+                        .expect("signatures/binaries.toml is valid")
+                })
                 .collect(),
+            cpes: r.cpes,
         });
     }
     BinaryClassifiers {
@@ -949,40 +1012,61 @@ pub static BINARY_CLASSIFIERS: LazyLock<BinaryClassifiers> = LazyLock::new(|| {
 mod binary_classifier_tests {
     use super::*;
 
+    fn compiled(id: &str) -> &'static BinaryClassifier {
+        BINARY_CLASSIFIERS
+            .classifiers
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap()
+    }
+
     #[test]
     fn every_classifier_example_yields_its_version() {
         let file: BinariesFile = toml::from_str(BINARIES).unwrap();
         let mut ids = std::collections::HashSet::new();
+        let mut failures = Vec::new();
         for r in &file.classifier {
             assert!(ids.insert(r.id.clone()), "duplicate id {}", r.id);
             assert!(!r.examples.is_empty(), "{} has no examples", r.id);
-            let c = BINARY_CLASSIFIERS
-                .classifiers
-                .iter()
-                .find(|c| c.id == r.id)
-                .unwrap();
+            let c = compiled(&r.id);
+            assert!(
+                r.cpes.iter().all(|t| t.starts_with("cpe:2.3:a:")
+                    && t.split(':').count() == 13
+                    && t.split(':').nth(5) == Some("{version}")),
+                "{}: CPE templates are 13 fields with the version fifth",
+                r.id
+            );
             for ex in &r.examples {
-                let found = c.patterns.iter().find_map(|p| {
-                    p.captures(ex.text.as_bytes())
-                        .and_then(|m| m.name("version"))
-                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                });
-                assert_eq!(
-                    found.as_deref(),
-                    Some(ex.version.as_str()),
-                    "{}: {:?}",
-                    r.id,
-                    ex.text
-                );
+                let found = c.version_in(ex.text.as_bytes());
+                if found.as_deref() != Some(ex.version.as_str()) {
+                    failures.push(format!("{}: {:?} gives {found:?}", r.id, ex.text));
+                }
             }
             for ex in &r.counterexamples {
-                assert!(
-                    c.patterns.iter().all(|p| !p.is_match(ex.as_bytes())),
-                    "{}: {ex:?}",
-                    r.id
-                );
+                if let Some(v) = c.version_in(ex.as_bytes()) {
+                    failures.push(format!("{}: counterexample {ex:?} gives {v}", r.id));
+                }
             }
         }
+        // Records watching the same files must not claim each other's evidence: a MariaDB
+        // client is no MySQL, a GraalVM launcher no OpenJDK.
+        for a in &file.classifier {
+            for b in &file.classifier {
+                if a.id == b.id || !a.files.iter().any(|g| b.files.contains(g)) {
+                    continue;
+                }
+                for ex in &a.examples {
+                    if let Some(v) = compiled(&b.id).version_in(ex.text.as_bytes()) {
+                        failures.push(format!("{}'s example {:?} is {} {v}", a.id, ex.text, b.id));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert_eq!(
+            compiled("openjdk").cpes("17.0.15+6"),
+            ["cpe:2.3:a:oracle:openjdk:17.0.15\\+6:*:*:*:*:*:*:*"]
+        );
         let sets = &BINARY_CLASSIFIERS;
         assert_eq!(
             sets.for_path("/usr/lib/x86_64-linux-gnu/libcrypto.so.3")[0].id,

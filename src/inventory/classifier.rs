@@ -50,9 +50,9 @@ impl VersionScan {
         self.boundary
             .extend_from_slice(&chunk[..chunk.len().min(OVERLAP)]);
         let boundary = std::mem::take(&mut self.boundary);
-        self.search(&boundary);
+        self.search(&boundary, boundary.len());
         self.boundary = boundary;
-        self.search(chunk);
+        self.search(chunk, chunk.len());
         let keep = chunk.len().min(OVERLAP);
         if keep == OVERLAP {
             self.tail.clear();
@@ -63,16 +63,12 @@ impl VersionScan {
         self.tail.extend_from_slice(&chunk[chunk.len() - keep..]);
     }
 
-    fn search(&mut self, bytes: &[u8]) {
+    /// Records the versions found in `bytes` by matches ending before `limit`.
+    fn search(&mut self, bytes: &[u8], limit: usize) {
         let mut i = 0;
         while i < self.pending.len() {
             let classifier = self.pending[i];
-            let version = classifier.patterns.iter().find_map(|p| {
-                p.captures(bytes)
-                    .and_then(|c| c.name("version"))
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            });
-            match version {
+            match classifier.version_before(bytes, limit) {
                 Some(v) => {
                     self.found.push((classifier, v));
                     self.pending.swap_remove(i);
@@ -83,18 +79,22 @@ impl VersionScan {
     }
 
     /// The packages identified.
-    pub fn finish(self) -> Vec<PackageRecord> {
+    pub fn finish(mut self) -> Vec<PackageRecord> {
+        // Only now is a match running to the last byte known to be whole.
+        let tail = std::mem::take(&mut self.tail);
+        self.search(&tail, tail.len() + 1);
         self.found
             .into_iter()
             .map(|(c, version)| PackageRecord {
                 name: c.name.clone(),
+                cpes: c.cpes(&version),
                 version,
                 kind: PackageKind::Binary,
                 arch: None,
                 source: None,
                 licenses: Vec::new(),
                 files: 1,
-                namespace: None,
+                namespace: c.namespace.clone(),
                 found_in: None,
             })
             .collect()

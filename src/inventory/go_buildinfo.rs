@@ -115,9 +115,11 @@ pub fn parse_modinfo(text: &str) -> GoBuildInfo {
     info
 }
 
-/// The modules of a Go binary as package records: every dependency (its replacement when that
-/// is a versioned module, since that is the code compiled in) and the main module when it has a
-/// real version (`(devel)` names nothing a vulnerability database knows).
+/// The modules of a Go binary as package records: the main module, every dependency (its
+/// replacement when that is a versioned module, since that is the code compiled in) and the
+/// standard library at the toolchain's version, where most of a Go program's CVEs are
+/// (`crypto/tls`, `net/http`). A main module built outside version control (`(devel)`) is
+/// listed without a version: its name is true, and any version would be a guess.
 pub fn packages(info: &GoBuildInfo) -> Vec<PackageRecord> {
     let effective = |m: &GoModule| -> (String, String) {
         match &m.replace {
@@ -125,30 +127,63 @@ pub fn packages(info: &GoBuildInfo) -> Vec<PackageRecord> {
             _ => (m.path.clone(), m.version.clone()),
         }
     };
-    let main = info
-        .main
-        .iter()
-        .filter(|m| !m.version.is_empty() && m.version != "(devel)");
-    main.chain(&info.deps)
-        .map(|m| {
-            let (path, version) = effective(m);
+    let main = info.main.iter().filter(|m| !m.path.is_empty()).map(|m| {
+        let (path, version) = effective(m);
+        (path, version.replace("(devel)", ""))
+    });
+    let mut out: Vec<PackageRecord> = main
+        .chain(info.deps.iter().map(effective))
+        .map(|(path, version)| {
             let (namespace, name) = match path.rsplit_once('/') {
                 Some((ns, name)) => (Some(ns.to_owned()), name.to_owned()),
                 None => (None, path.clone()),
             };
-            PackageRecord {
-                name,
-                version,
-                kind: PackageKind::Golang,
-                arch: None,
-                source: None,
-                licenses: Vec::new(),
-                files: 0,
-                namespace,
-                found_in: None,
-            }
+            module_record(name, version, namespace)
         })
-        .collect()
+        .collect();
+    if let Some(version) = stdlib_version(&info.go_version) {
+        let mut stdlib = module_record("stdlib".to_owned(), version.to_owned(), None);
+        stdlib.cpes = vec![format!("cpe:2.3:a:golang:go:{version}:*:*:*:*:*:*:*")];
+        out.push(stdlib);
+    }
+    out
+}
+
+fn module_record(name: String, version: String, namespace: Option<String>) -> PackageRecord {
+    PackageRecord {
+        name,
+        version,
+        kind: PackageKind::Golang,
+        arch: None,
+        source: None,
+        licenses: Vec::new(),
+        files: 0,
+        namespace,
+        found_in: None,
+        cpes: Vec::new(),
+    }
+}
+
+/// The release a toolchain version names: `go1.19.8` and `go1.22.1 X:boringcrypto` are 1.19.8
+/// and 1.22.1, `go1.21rc2` is 1.21rc2. A development toolchain (`devel go1.23-4f1ec0f`) or a
+/// vendor's fork (`go1.21.0-bigcorp`) names no release, so none is listed.
+pub fn stdlib_version(go_version: &str) -> Option<&str> {
+    let release = go_version.split(' ').next()?.strip_prefix("go")?;
+    let (core, pre) = match release.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(at) => release.split_at(at),
+        None => (release, ""),
+    };
+    let numbers: Vec<&str> = core.split('.').collect();
+    let core_ok = (2..=3).contains(&numbers.len())
+        && numbers
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let pre_ok = pre.is_empty()
+        || ["rc", "beta"].iter().any(|p| {
+            pre.strip_prefix(p)
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        });
+    (core_ok && pre_ok).then_some(release)
 }
 
 #[cfg(test)]
@@ -200,13 +235,47 @@ mod tests {
         );
         assert_eq!(info.settings["GOOS"], "linux");
         let pkgs = packages(&info);
-        assert_eq!(pkgs.len(), 2, "the (devel) main module is not a package");
-        assert_eq!(pkgs[0].name, "text");
-        assert_eq!(pkgs[0].namespace.as_deref(), Some("golang.org/x"));
+        let rows: Vec<_> = pkgs
+            .iter()
+            .map(|p| {
+                (
+                    p.namespace.as_deref().unwrap_or(""),
+                    p.name.as_str(),
+                    p.version.as_str(),
+                )
+            })
+            .collect();
         assert_eq!(
-            (pkgs[1].name.as_str(), pkgs[1].version.as_str()),
-            ("new", "v1.2.0")
+            rows,
+            [
+                ("example.com", "hello", ""),
+                ("golang.org/x", "text", "v0.14.0"),
+                ("example.com", "new", "v1.2.0"),
+                ("", "stdlib", "1.22.1"),
+            ],
+            "the (devel) main module is listed without a version"
         );
+        assert_eq!(
+            pkgs[3].cpes,
+            ["cpe:2.3:a:golang:go:1.22.1:*:*:*:*:*:*:*"]
+        );
+    }
+
+    #[test]
+    fn only_release_toolchains_name_a_standard_library() {
+        let cases = [
+            ("go1.19.8", Some("1.19.8")),
+            ("go1.22.1 X:boringcrypto", Some("1.22.1")),
+            ("go1.21rc2", Some("1.21rc2")),
+            ("go1.20", Some("1.20")),
+            ("devel go1.23-4f1ec0f Tue", None),
+            ("go1.21.0-bigcorp", None),
+            ("go1", None),
+            ("", None),
+        ];
+        for (toolchain, want) in cases {
+            assert_eq!(stdlib_version(toolchain), want, "{toolchain}");
+        }
     }
 
     #[test]

@@ -227,6 +227,10 @@ pub struct PackageRecord {
     /// packages never carry it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub found_in: Option<String>,
+    /// CPE 2.3 names vulnerability databases file this package under, for software whose purl
+    /// alone (`pkg:generic/nginx`) matches nothing in them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpes: Vec<String>,
 }
 
 /// What the catalogers found in one layer.
@@ -483,8 +487,12 @@ pub fn purl(record: &PackageRecord, os: Option<&OsRelease>) -> String {
         _ => (None, record.version.as_str()),
     };
     out.push_str(&encode(&record.name));
-    out.push('@');
-    out.push_str(&encode(version));
+    // A package known only by name (a Go program built outside version control) has a purl
+    // without a version, which the spec allows, rather than a made-up one.
+    if !version.is_empty() {
+        out.push('@');
+        out.push_str(&encode(version));
+    }
     let mut qualifiers = Vec::new();
     if let Some(arch) = &record.arch {
         qualifiers.push(format!("arch={}", encode(arch)));
@@ -537,6 +545,7 @@ mod tests {
             files: 0,
             namespace: None,
             found_in: None,
+            cpes: Vec::new(),
         }
     }
 
