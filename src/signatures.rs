@@ -859,6 +859,11 @@ struct ClassifierRecord {
     cpes: Vec<String>,
     files: Vec<String>,
     patterns: Vec<String>,
+    /// Records whose packages this one's builds contain and whose patterns read the same
+    /// strings (an OpenResty build is an nginx too).
+    #[serde(default)]
+    #[cfg_attr(not(test), allow(dead_code))]
+    bundles: Vec<String>,
     #[cfg_attr(not(test), allow(dead_code))]
     examples: Vec<ClassifierExample>,
     #[serde(default)]
@@ -1052,7 +1057,11 @@ mod binary_classifier_tests {
         // client is no MySQL, a GraalVM launcher no OpenJDK.
         for a in &file.classifier {
             for b in &file.classifier {
-                if a.id == b.id || !a.files.iter().any(|g| b.files.contains(g)) {
+                if a.id == b.id
+                    || a.bundles.contains(&b.id)
+                    || b.bundles.contains(&a.id)
+                    || !a.files.iter().any(|g| b.files.contains(g))
+                {
                     continue;
                 }
                 for ex in &a.examples {

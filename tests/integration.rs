@@ -4,6 +4,7 @@
 mod support;
 
 mod binaries;
+mod classifier_crosscheck;
 mod cli;
 mod ecr;
 mod hostile;
