@@ -129,7 +129,11 @@ pub fn packages(info: &GoBuildInfo) -> Vec<PackageRecord> {
     };
     let main = info.main.iter().filter(|m| !m.path.is_empty()).map(|m| {
         let (path, version) = effective(m);
-        (path, version.replace("(devel)", ""))
+        let version = match version.as_str() {
+            "" | "(devel)" => ldflags_version(info, &m.path).unwrap_or_default(),
+            _ => version,
+        };
+        (path, version)
     });
     let mut out: Vec<PackageRecord> = main
         .chain(info.deps.iter().map(effective))
@@ -162,6 +166,58 @@ fn module_record(name: String, version: String, namespace: Option<String>) -> Pa
         found_in: None,
         cpes: Vec::new(),
     }
+}
+
+/// The release a program built outside version control stamped into itself with
+/// `-ldflags "-X <its package>.version=v1.2.3"`, the way helm, consul, traefik and most
+/// release pipelines do, as a module version (`v1.2.3`). Only variables of the main module's
+/// own packages (or `main`) count, and only when they agree: a dependency's version variable
+/// or two different stamps name nothing certain.
+fn ldflags_version(info: &GoBuildInfo, main_path: &str) -> Option<String> {
+    let flags = info.settings.get("-ldflags")?;
+    let flags = flags.trim_matches('"');
+    let mut tokens = flags.split_whitespace().map(|t| t.trim_matches(['\'', '"']));
+    let mut found = std::collections::BTreeSet::new();
+    while let Some(token) = tokens.next() {
+        let assignment = match token.strip_prefix("-X") {
+            Some("") => tokens.next().unwrap_or_default(),
+            Some(rest) => rest.trim_start_matches('='),
+            None => continue,
+        };
+        let Some((symbol, value)) = assignment.split_once('=') else {
+            continue;
+        };
+        let Some((package, variable)) = symbol.rsplit_once('.') else {
+            continue;
+        };
+        let own = package == "main"
+            || package == main_path
+            || package
+                .strip_prefix(main_path)
+                .is_some_and(|rest| rest.starts_with('/'));
+        let variable = variable.to_ascii_lowercase();
+        let named = matches!(
+            variable.trim_start_matches("git"),
+            "version" | "versionstr" | "versionstring" | "describe"
+        );
+        if own && named && is_release(value.trim_start_matches('v')) {
+            found.insert(format!("v{}", value.trim_start_matches('v')));
+        }
+    }
+    (found.len() == 1).then(|| found.pop_first()).flatten()
+}
+
+/// `1.2.3`, optionally followed by `-pre` or `+build` of the usual characters.
+fn is_release(v: &str) -> bool {
+    let core_end = v.find(['-', '+']).unwrap_or(v.len());
+    let core: Vec<&str> = v[..core_end].split('.').collect();
+    core.len() == 3
+        && core
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        && v[core_end..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.'))
 }
 
 /// The release a toolchain version names: `go1.19.8` and `go1.22.1 X:boringcrypto` are 1.19.8
@@ -259,6 +315,42 @@ mod tests {
             pkgs[3].cpes,
             ["cpe:2.3:a:golang:go:1.22.1:*:*:*:*:*:*:*"]
         );
+    }
+
+    #[test]
+    fn devel_main_modules_take_the_version_their_ldflags_stamp() {
+        let version = |main: &str, ldflags: &str| {
+            let mut info = parse_modinfo(&format!(
+                "path\t{main}\nmod\t{main}\t(devel)\t\nbuild\t-ldflags={ldflags}\n"
+            ));
+            info.go_version = "go1.22.4".into();
+            packages(&info)[0].version.clone()
+        };
+        // consul's release build, as its buildinfo records it.
+        assert_eq!(
+            version(
+                "github.com/hashicorp/consul",
+                "\"-X github.com/hashicorp/consul/version.GitCommit=96505027 -X github.com/hashicorp/consul/version.GitDescribe=1.12.9\""
+            ),
+            "v1.12.9"
+        );
+        // helm's Makefile.
+        assert_eq!(
+            version(
+                "helm.sh/helm/v3",
+                "\"-w -s -X helm.sh/helm/v3/internal/version.version=v3.15.2 -X helm.sh/helm/v3/internal/version.gitCommit=f4ed7a5\""
+            ),
+            "v3.15.2"
+        );
+        assert_eq!(version("example.com/app", "\"-X main.version=1.4.0-rc.1\""), "v1.4.0-rc.1");
+        // A dependency's variable, a non-release value, and two different stamps name nothing.
+        for ldflags in [
+            "\"-X k8s.io/component-base/version.gitVersion=v1.30.0\"",
+            "\"-X main.version=dev\"",
+            "\"-X main.version=1.0.0 -X example.com/app/internal/v.Version=2.0.0\"",
+        ] {
+            assert_eq!(version("example.com/app", ldflags), "", "{ldflags}");
+        }
     }
 
     #[test]
