@@ -27,8 +27,7 @@ fn expected(test_go: &str) -> Vec<(String, BTreeSet<(String, String)>)> {
         .next()
         .unwrap_or_default();
     let fixture = regex::Regex::new(r#"logicalFixture:\s*"([^"]+)""#).unwrap();
-    let package =
-        regex::Regex::new(r#"Name:\s*"([^"]+)",\s*Version:\s*"([^"]+)""#).unwrap();
+    let package = regex::Regex::new(r#"Name:\s*"([^"]+)",\s*Version:\s*"([^"]+)""#).unwrap();
     let starts: Vec<_> = fixture.captures_iter(table).collect();
     starts
         .iter()
@@ -68,7 +67,11 @@ fn classify(dir: &Path) -> Vec<(String, String)> {
     files_under(dir, &mut files);
     let mut found = Vec::new();
     for file in files {
-        let rel = file.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+        let rel = file
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let bytes = std::fs::read(&file).unwrap();
         let body = memchr::memmem::find(&bytes, SNIPPET_MARK)
             .map_or(&bytes[..], |at| &bytes[at + SNIPPET_MARK.len()..]);
@@ -113,6 +116,7 @@ fn agrees(ours: &str, theirs: &str) -> bool {
 }
 
 #[test]
+#[allow(clippy::disallowed_macros)] // The figures it measures are what it is for.
 fn syft_snippets_are_identified_without_a_wrong_version() {
     let Some(root) = std::env::var_os("LAYERGUARD_SYFT_CLASSIFIERS") else {
         eprintln!("LAYERGUARD_SYFT_CLASSIFIERS is not set: the cross-check is skipped");

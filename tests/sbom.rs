@@ -128,8 +128,7 @@ fn check_sboms(image: &str) -> (Vec<u8>, Value) {
         let package = spdx_packages
             .iter()
             .find(|s| {
-                s["externalRefs"][0]["referenceLocator"] == p["purl"]
-                    && s["name"] == p["name"]
+                s["externalRefs"][0]["referenceLocator"] == p["purl"] && s["name"] == p["name"]
             })
             .unwrap();
         let refs: Vec<&Value> = package["externalRefs"]
@@ -276,12 +275,20 @@ fn trivy_accepts_the_cyclonedx_bom() {
 /// A version classifier's match carries its CPE into both SBOMs.
 #[test]
 fn classified_binaries_carry_cpes() {
-    let report = parse(&render(&fixture("docker-archive", "kitchen-sink.tar"), "json"));
+    let report = parse(&render(
+        &fixture("docker-archive", "kitchen-sink.tar"),
+        "json",
+    ));
     let busybox = report["inventory"]["packages"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["purl"].as_str().unwrap().starts_with("pkg:generic/busybox@"))
+        .find(|p| {
+            p["purl"]
+                .as_str()
+                .unwrap()
+                .starts_with("pkg:generic/busybox@")
+        })
         .expect("busybox classified");
     let version = busybox["version"].as_str().unwrap();
     assert_eq!(

@@ -176,7 +176,9 @@ fn module_record(name: String, version: String, namespace: Option<String>) -> Pa
 fn ldflags_version(info: &GoBuildInfo, main_path: &str) -> Option<String> {
     let flags = info.settings.get("-ldflags")?;
     let flags = flags.trim_matches('"');
-    let mut tokens = flags.split_whitespace().map(|t| t.trim_matches(['\'', '"']));
+    let mut tokens = flags
+        .split_whitespace()
+        .map(|t| t.trim_matches(['\'', '"']));
     let mut found = std::collections::BTreeSet::new();
     while let Some(token) = tokens.next() {
         let assignment = match token.strip_prefix("-X") {
@@ -311,10 +313,7 @@ mod tests {
             ],
             "the (devel) main module is listed without a version"
         );
-        assert_eq!(
-            pkgs[3].cpes,
-            ["cpe:2.3:a:golang:go:1.22.1:*:*:*:*:*:*:*"]
-        );
+        assert_eq!(pkgs[3].cpes, ["cpe:2.3:a:golang:go:1.22.1:*:*:*:*:*:*:*"]);
     }
 
     #[test]
@@ -342,7 +341,10 @@ mod tests {
             ),
             "v3.15.2"
         );
-        assert_eq!(version("example.com/app", "\"-X main.version=1.4.0-rc.1\""), "v1.4.0-rc.1");
+        assert_eq!(
+            version("example.com/app", "\"-X main.version=1.4.0-rc.1\""),
+            "v1.4.0-rc.1"
+        );
         // A dependency's variable, a non-release value, and two different stamps name nothing.
         for ldflags in [
             "\"-X k8s.io/component-base/version.gitVersion=v1.30.0\"",
