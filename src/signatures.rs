@@ -890,6 +890,8 @@ pub struct BinaryClassifier {
     pub namespace: Option<String>,
     /// Byte regexes with a `version` group, tried in order.
     pub patterns: Vec<regex::bytes::Regex>,
+    /// For each pattern, bytes every match contains: a chunk without them is not searched.
+    anchors: Vec<Option<memchr::memmem::Finder<'static>>>,
     cpes: Vec<String>,
 }
 
@@ -903,7 +905,18 @@ impl BinaryClassifier {
     /// match running to the end of the bytes seen so far may be cut short (`9.6` of `9.6.24`)
     /// and is left for a search that sees more.
     pub fn version_before(&self, bytes: &[u8], limit: usize) -> Option<String> {
-        self.patterns.iter().find_map(|p| {
+        // Most patterns start at a NUL or a digit, which every binary is full of; a substring
+        // search for their literal part rules a chunk out many times faster than the regex.
+        let candidates = self
+            .patterns
+            .iter()
+            .zip(&self.anchors)
+            .filter(|(_, anchor)| {
+                anchor
+                    .as_ref()
+                    .is_none_or(|finder| finder.find(bytes).is_some())
+            });
+        candidates.map(|(p, _)| p).find_map(|p| {
             p.captures(bytes)
                 .filter(|c| c.get(0).is_some_and(|m| m.end() < limit))
                 .and_then(|c| c.name("version"))
@@ -957,6 +970,89 @@ impl BinaryClassifiers {
     }
 }
 
+/// The longest run of literal bytes every match of `pattern` contains: literal characters
+/// outside groups and classes, in a pattern without a top-level alternation, minus any a
+/// quantifier makes optional. `None` when there is none.
+fn required_literal(pattern: &str) -> Option<Vec<u8>> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let (mut best, mut run): (Vec<u8>, Vec<u8>) = (Vec::new(), Vec::new());
+    let mut depth = 0usize;
+    let mut i = 0;
+    let end_run = |run: &mut Vec<u8>, best: &mut Vec<u8>| {
+        if run.len() > best.len() {
+            *best = std::mem::take(run);
+        }
+        run.clear();
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        // One literal byte, if `c` starts one: an escaped punctuation or control character,
+        // `\xHH`, or a plain character.
+        let (literal, width) = match c {
+            '\\' => match chars.get(i + 1) {
+                Some('x') => {
+                    let hex: String = chars.iter().skip(i + 2).take(2).collect();
+                    (u8::from_str_radix(&hex, 16).ok(), 4)
+                }
+                Some('n') => (Some(b'\n'), 2),
+                Some('r') => (Some(b'\r'), 2),
+                Some('t') => (Some(b'\t'), 2),
+                Some(p) if p.is_ascii_punctuation() => (Some(*p as u8), 2),
+                _ => (None, 2),
+            },
+            '[' => {
+                // Skip the class: a `]` first in it, or escaped, does not close it.
+                let mut j = i + 1;
+                if chars.get(j) == Some(&'^') {
+                    j += 1;
+                }
+                if chars.get(j) == Some(&']') {
+                    j += 1;
+                }
+                while j < chars.len() && chars[j] != ']' {
+                    j += if chars[j] == '\\' { 2 } else { 1 };
+                }
+                (None, j + 1 - i)
+            }
+            '(' => {
+                depth += 1;
+                (None, 1)
+            }
+            ')' => {
+                depth = depth.saturating_sub(1);
+                (None, 1)
+            }
+            '|' if depth == 0 => return None,
+            '.' | '^' | '$' | '|' => (None, 1),
+            '?' | '*' | '{' => {
+                // What precedes is optional (or counted): drop it from the run.
+                if depth == 0 {
+                    run.pop();
+                }
+                end_run(&mut run, &mut best);
+                let skip = if c == '{' {
+                    chars[i..].iter().position(|&d| d == '}').unwrap_or(0) + 1
+                } else {
+                    1
+                };
+                i += skip;
+                continue;
+            }
+            '+' => (None, 1),
+            c if c.is_ascii() => (Some(c as u8), 1),
+            _ => (None, 1),
+        };
+        match literal.filter(|_| depth == 0) {
+            // A literal followed by a quantifier is handled when the quantifier is reached.
+            Some(b) => run.push(b),
+            None => end_run(&mut run, &mut best),
+        }
+        i += width;
+    }
+    end_run(&mut run, &mut best);
+    (!best.is_empty()).then_some(best)
+}
+
 /// `pkg:generic/NAMESPACE/NAME` split into its namespace and name. Classifiers name software no
 /// ecosystem owns, hence `generic`; a program of an ecosystem (a Go binary) is named by its own
 /// metadata instead.
@@ -970,6 +1066,9 @@ fn generic_purl(purl: &str) -> Option<(Option<String>, String)> {
         None => (None, path.to_owned()),
     })
 }
+
+/// Shortest literal worth a substring search before the regex.
+const MIN_ANCHOR: usize = 4;
 
 /// The binary version classifiers from `signatures/binaries.toml`.
 pub static BINARY_CLASSIFIERS: LazyLock<BinaryClassifiers> = LazyLock::new(|| {
@@ -1003,6 +1102,15 @@ pub static BINARY_CLASSIFIERS: LazyLock<BinaryClassifiers> = LazyLock::new(|| {
                         .expect("signatures/binaries.toml is valid")
                 })
                 .collect(),
+            anchors: r
+                .patterns
+                .iter()
+                .map(|p| {
+                    required_literal(p)
+                        .filter(|l| l.len() >= MIN_ANCHOR)
+                        .map(|l| memchr::memmem::Finder::new(&l).into_owned())
+                })
+                .collect(),
             cpes: r.cpes,
         });
     }
@@ -1023,6 +1131,54 @@ mod binary_classifier_tests {
             .iter()
             .find(|c| c.id == id)
             .unwrap()
+    }
+
+    #[test]
+    fn required_literals_are_what_every_match_contains() {
+        let lit = |p: &str| required_literal(p).map(|l| String::from_utf8(l).unwrap());
+        assert_eq!(
+            lit(r"\x00node\.js/v(?P<version>[0-9]+)\x00").as_deref(),
+            Some("\0node.js/v")
+        );
+        assert_eq!(lit(r"ab?cdef").as_deref(), Some("cdef"));
+        assert_eq!(lit(r"(?:x|y)abc[^)]wxyz+q").as_deref(), Some("wxyz"));
+        assert_eq!(lit(r"a|bcd"), None);
+        assert_eq!(lit(r"\{vsn,(abc|d)\}").as_deref(), Some("{vsn,"));
+        assert_eq!(lit(r"x{2,}yz").as_deref(), Some("yz"));
+        assert_eq!(lit(r"[0-9]+\.[0-9]+"), Some(".".into()));
+    }
+
+    #[test]
+    fn every_classifier_pattern_has_an_anchor() {
+        let file: BinariesFile = toml::from_str(BINARIES).unwrap();
+        let mut missing = Vec::new();
+        for r in &file.classifier {
+            for p in &r.patterns {
+                let anchor = required_literal(p).unwrap_or_default();
+                // A pattern anchored at the start of the file fails at once elsewhere.
+                if anchor.len() < MIN_ANCHOR && !p.starts_with('^') {
+                    missing.push(format!("{}: {p}", r.id));
+                    continue;
+                }
+                // The regex agrees the anchor is required: a match without it is impossible.
+                let stripped = regex::bytes::Regex::new(&format!("(?-u){p}")).unwrap();
+                for ex in &r.examples {
+                    if let Some(m) = stripped.find(ex.text.as_bytes()) {
+                        assert!(
+                            memchr::memmem::find(m.as_bytes(), &anchor).is_some(),
+                            "{}: the match {:?} lacks {anchor:?}",
+                            r.id,
+                            m.as_bytes()
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "patterns without a literal of {MIN_ANCHOR} bytes to search for first:\n{}",
+            missing.join("\n")
+        );
     }
 
     #[test]
