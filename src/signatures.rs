@@ -858,7 +858,10 @@ struct ClassifierRecord {
     purl: String,
     cpes: Vec<String>,
     files: Vec<String>,
+    #[serde(default)]
     patterns: Vec<String>,
+    #[serde(default)]
+    path_version: Option<String>,
     /// Records whose packages this one's builds contain and whose patterns read the same
     /// strings (an OpenResty build is an nginx too).
     #[serde(default)]
@@ -892,10 +895,24 @@ pub struct BinaryClassifier {
     pub patterns: Vec<regex::bytes::Regex>,
     /// For each pattern, bytes every match contains: a chunk without them is not searched.
     anchors: Vec<Option<memchr::memmem::Finder<'static>>>,
+    /// For software whose installer names its directory after the release, a regex over the
+    /// path with a `version` group; its files' contents are not searched.
+    path_version: Option<Regex>,
     cpes: Vec<String>,
 }
 
 impl BinaryClassifier {
+    /// For a record that reads versions from paths: the version `path` names, if any.
+    pub fn version_of_path(&self, path: &str) -> Option<Option<String>> {
+        let regex = self.path_version.as_ref()?;
+        Some(
+            regex
+                .captures(path)
+                .and_then(|c| c.name("version"))
+                .map(|v| v.as_str().to_owned()),
+        )
+    }
+
     /// The first version a pattern finds in `bytes`, all of the file or its end.
     pub fn version_in(&self, bytes: &[u8]) -> Option<String> {
         self.version_before(bytes, bytes.len() + 1)
@@ -1111,6 +1128,10 @@ pub static BINARY_CLASSIFIERS: LazyLock<BinaryClassifiers> = LazyLock::new(|| {
                         .map(|l| memchr::memmem::Finder::new(&l).into_owned())
                 })
                 .collect(),
+            path_version: r
+                .path_version
+                .as_deref()
+                .map(|p| Regex::new(p).expect("signatures/binaries.toml is valid")),
             cpes: r.cpes,
         });
     }
@@ -1197,14 +1218,24 @@ mod binary_classifier_tests {
                 "{}: CPE templates are 13 fields with the version fifth",
                 r.id
             );
+            assert!(
+                r.patterns.is_empty() != r.path_version.is_none(),
+                "{}: versions come from contents or from paths",
+                r.id
+            );
             for ex in &r.examples {
-                let found = c.version_in(ex.text.as_bytes());
+                let found = c
+                    .version_of_path(&ex.text)
+                    .unwrap_or_else(|| c.version_in(ex.text.as_bytes()));
                 if found.as_deref() != Some(ex.version.as_str()) {
                     failures.push(format!("{}: {:?} gives {found:?}", r.id, ex.text));
                 }
             }
             for ex in &r.counterexamples {
-                if let Some(v) = c.version_in(ex.as_bytes()) {
+                let found = c
+                    .version_of_path(ex)
+                    .unwrap_or_else(|| c.version_in(ex.as_bytes()));
+                if let Some(v) = found {
                     failures.push(format!("{}: counterexample {ex:?} gives {v}", r.id));
                 }
             }

@@ -178,3 +178,106 @@ fn syft_snippets_are_identified_without_a_wrong_version() {
     assert!(total > 0, "no fixtures under {}", snippets.display());
     assert!(wrong.is_empty(), "wrong versions:\n{}", wrong.join("\n"));
 }
+
+/// What this machine's own programs say their version is, against what the classifiers read
+/// from their bytes: each program found must agree. Programs the machine lacks are skipped.
+#[test]
+#[allow(clippy::disallowed_macros)] // The figures it measures are what it is for.
+fn host_programs_agree_with_their_own_version_output() {
+    // (program to run, arguments, what its output calls the version, files it vouches for)
+    let cases: &[(&str, &[&str], &str, &[&str])] = &[
+        ("node", &["--version"], r"^v(\S+)", &[]),
+        ("perl", &["-e", "print $^V"], r"^v(\S+)", &[]),
+        (
+            "java",
+            &["-version"],
+            r"\(build ([^)]+)\)",
+            &["../lib/server/libjvm.so"],
+        ),
+        ("go", &["version"], r"go version go(\S+)", &["../VERSION"]),
+        ("openssl", &["version"], r"^OpenSSL (\S+)", &[]),
+        ("curl", &["--version"], r"^curl (\S+)", &[]),
+        ("bash", &["--version"], r"version (\d+\.\d+\.\d+)", &[]),
+        ("gzip", &["--version"], r"^gzip (\S+)", &[]),
+        ("xz", &["--version"], r"^xz \(XZ Utils\) (\S+)", &[]),
+        ("zstd", &["--version"], r" v(\d+\.\d+\.\d+),", &[]),
+        ("jq", &["--version"], r"^jq-(\S+)", &[]),
+        ("busybox", &[], r"BusyBox v(\S+)", &[]),
+        ("getopt", &["--version"], r"util-linux (\S+)", &[]),
+        ("postgres", &["--version"], r"\(PostgreSQL\) (\S+)", &[]),
+        ("gcc", &["--version"], r"\) (\d+\.\d+\.\d+)", &[]),
+    ];
+    let path_dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    let extra = [PathBuf::from("/usr/lib/postgresql/15/bin")];
+    let (mut checked, mut identified, mut disagree, mut unnamed) = (0, 0, Vec::new(), Vec::new());
+    for (program, args, said, companions) in cases {
+        let Some(file) = path_dirs
+            .iter()
+            .chain(&extra)
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())
+            .and_then(|p| std::fs::canonicalize(p).ok())
+        else {
+            continue;
+        };
+        let Ok(out) = std::process::Command::new(&file).args(*args).output() else {
+            continue;
+        };
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let Some(truth) = regex::Regex::new(&format!("(?m){said}"))
+            .unwrap()
+            .captures(&text)
+            .map(|c| c[1].to_owned())
+        else {
+            continue;
+        };
+        let dir = file.parent().unwrap().to_owned();
+        let files = std::iter::once(file).chain(
+            companions
+                .iter()
+                .filter_map(|c| std::fs::canonicalize(dir.join(c)).ok()),
+        );
+        for file in files {
+            checked += 1;
+            let path = file.to_string_lossy().into_owned();
+            let Some(mut scan) = VersionScan::for_path(&path) else {
+                unnamed.push(path);
+                continue;
+            };
+            let mut reader = std::fs::File::open(&file).unwrap();
+            let mut buf = vec![0; 64 << 10];
+            loop {
+                let n = std::io::Read::read(&mut reader, &mut buf).unwrap();
+                if n == 0 || scan.done() {
+                    break;
+                }
+                scan.feed(&buf[..n]);
+            }
+            let records = scan.finish();
+            if records.is_empty() {
+                unnamed.push(path.clone());
+            }
+            for record in records {
+                identified += 1;
+                if !agrees(&record.version, &truth) {
+                    disagree.push(format!(
+                        "{path}: {} {} but it says {truth}",
+                        record.name, record.version
+                    ));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "host programs: {identified} versions read from {checked} files, {} disagree",
+        disagree.len()
+    );
+    eprintln!("not identified: {}", unnamed.join(" "));
+    assert!(disagree.is_empty(), "{}", disagree.join("\n"));
+}

@@ -22,12 +22,21 @@ pub struct VersionScan {
 }
 
 impl VersionScan {
-    /// A scan for the classifiers whose globs match `path`, if any.
+    /// A scan for the classifiers whose globs match `path`, if any. Those that read the
+    /// version from the path have their answer before the first byte.
     pub fn for_path(path: &str) -> Option<Self> {
-        let pending = BINARY_CLASSIFIERS.for_path(path);
-        (!pending.is_empty()).then(|| VersionScan {
+        let mut pending = BINARY_CLASSIFIERS.for_path(path);
+        let mut found = Vec::new();
+        pending.retain(|c| match c.version_of_path(path) {
+            None => true,
+            Some(version) => {
+                found.extend(version.map(|v| (*c, v)));
+                false
+            }
+        });
+        (!pending.is_empty() || !found.is_empty()).then(|| VersionScan {
             pending,
-            found: Vec::new(),
+            found,
             tail: Vec::with_capacity(OVERLAP),
             boundary: Vec::with_capacity(2 * OVERLAP),
         })
@@ -155,6 +164,39 @@ mod tests {
             ("busybox", "1.36.1")
         );
         assert!(VersionScan::for_path("/usr/bin/ls").is_none());
+    }
+
+    #[test]
+    fn launcher_and_library_of_one_install_agree() {
+        // What Temurin 25's launcher and libjvm.so carry: one version, so one package.
+        let version = |path: &str, text: &[u8]| {
+            let mut scan = VersionScan::for_path(path).unwrap();
+            scan.feed(text);
+            let found = scan.finish();
+            (found[0].name.clone(), found[0].version.clone())
+        };
+        assert_eq!(
+            version(
+                "/opt/java/openjdk/bin/java",
+                b"%s\0openjdk\0java\x000.0\x0025.0.3+9-LTS\0\0\x01"
+            ),
+            version(
+                "/opt/java/openjdk/lib/server/libjvm.so",
+                b"interpreted mode, sharing\x0025.0.3+9-LTS\0linux-amd64\0server\0"
+            )
+        );
+    }
+
+    #[test]
+    fn versions_named_by_paths_need_no_bytes() {
+        let scan = VersionScan::for_path("/usr/local/aws-cli/v2/2.15.30/dist/aws").unwrap();
+        assert!(scan.done());
+        let found = scan.finish();
+        assert_eq!(
+            (found[0].name.as_str(), found[0].version.as_str()),
+            ("aws-cli", "2.15.30")
+        );
+        assert!(VersionScan::for_path("/usr/local/aws-cli/v2/current/dist/aws").is_none());
     }
 
     #[test]
