@@ -150,6 +150,10 @@ pub fn distribution_path(path: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn first(found: &[PackageRecord]) -> (&str, &str) {
+        (found[0].name.as_str(), found[0].version.as_str())
+    }
+
     #[test]
     fn versions_split_across_chunks_are_found() {
         let mut scan = VersionScan::for_path("/usr/local/bin/busybox").unwrap();
@@ -158,11 +162,7 @@ mod tests {
             scan.feed(piece);
         }
         assert!(scan.done());
-        let found = scan.finish();
-        assert_eq!(
-            (found[0].name.as_str(), found[0].version.as_str()),
-            ("busybox", "1.36.1")
-        );
+        assert_eq!(first(&scan.finish()), ("busybox", "1.36.1"));
         assert!(VersionScan::for_path("/usr/bin/ls").is_none());
     }
 
@@ -173,7 +173,8 @@ mod tests {
             let mut scan = VersionScan::for_path(path).unwrap();
             scan.feed(text);
             let found = scan.finish();
-            (found[0].name.clone(), found[0].version.clone())
+            let (name, version) = first(&found);
+            (name.to_owned(), version.to_owned())
         };
         assert_eq!(
             version(
@@ -191,11 +192,7 @@ mod tests {
     fn versions_named_by_paths_need_no_bytes() {
         let scan = VersionScan::for_path("/usr/local/aws-cli/v2/2.15.30/dist/aws").unwrap();
         assert!(scan.done());
-        let found = scan.finish();
-        assert_eq!(
-            (found[0].name.as_str(), found[0].version.as_str()),
-            ("aws-cli", "2.15.30")
-        );
+        assert_eq!(first(&scan.finish()), ("aws-cli", "2.15.30"));
         assert!(VersionScan::for_path("/usr/local/aws-cli/v2/current/dist/aws").is_none());
     }
 

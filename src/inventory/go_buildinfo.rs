@@ -12,7 +12,7 @@
 //! past and hands this module a window starting at the magic.
 
 use super::binary::{GoBuildInfo, GoModule};
-use super::{PackageKind, PackageRecord};
+use super::{PackageKind, PackageRecord, is_semver};
 
 /// The 14 bytes every buildinfo blob starts with.
 pub const MAGIC: &[u8; 14] = b"\xff Go buildinf:";
@@ -209,16 +209,10 @@ fn ldflags_version(info: &GoBuildInfo, main_path: &str) -> Option<String> {
     (found.len() == 1).then(|| found.pop_first()).flatten()
 }
 
-/// `1.2.3`, optionally followed by `-pre` or `+build` of the usual characters.
+/// A semver whose pre-release and build parts use only the characters semver allows.
 fn is_release(v: &str) -> bool {
-    let core_end = v.find(['-', '+']).unwrap_or(v.len());
-    let core: Vec<&str> = v[..core_end].split('.').collect();
-    core.len() == 3
-        && core
-            .iter()
-            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        && v[core_end..]
-            .bytes()
+    is_semver(v)
+        && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.'))
 }
 

@@ -514,6 +514,17 @@ pub fn purl(record: &PackageRecord, os: Option<&OsRelease>) -> String {
     out
 }
 
+/// `MAJOR.MINOR.PATCH` optionally followed by `-pre` or `+build`.
+fn is_semver(v: &str) -> bool {
+    let core_end = v.find(['-', '+']).unwrap_or(v.len());
+    let core: Vec<&str> = v[..core_end].split('.').collect();
+    core.len() == 3
+        && core
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        && (core_end == v.len() || v.len() > core_end + 1)
+}
+
 /// Splits a control-file style text (dpkg status, `os-release` aside) into blank-line separated
 /// paragraphs of lines.
 fn paragraphs(text: &str) -> impl Iterator<Item = Vec<&str>> {

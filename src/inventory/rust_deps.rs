@@ -9,7 +9,7 @@
 //!   incomplete (crates that never panic leave no path), and reported as such.
 
 use super::binary::RustCrate;
-use super::{PackageKind, PackageRecord};
+use super::{PackageKind, PackageRecord, is_semver};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -159,17 +159,6 @@ pub fn crate_from_path(after: &[u8]) -> Option<RustCrate> {
             version: version.to_owned(),
         })
     })
-}
-
-/// `MAJOR.MINOR.PATCH` optionally followed by `-pre` or `+build`.
-fn is_semver(v: &str) -> bool {
-    let core_end = v.find(['-', '+']).unwrap_or(v.len());
-    let core: Vec<&str> = v[..core_end].split('.').collect();
-    core.len() == 3
-        && core
-            .iter()
-            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        && (core_end == v.len() || v.len() > core_end + 1)
 }
 
 #[cfg(test)]
