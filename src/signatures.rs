@@ -855,9 +855,18 @@ struct BinariesFile {
 #[serde(deny_unknown_fields)]
 struct ClassifierRecord {
     id: String,
-    name: String,
+    purl: String,
+    cpes: Vec<String>,
     files: Vec<String>,
+    #[serde(default)]
     patterns: Vec<String>,
+    #[serde(default)]
+    path_version: Option<String>,
+    /// Records whose packages this one's builds contain and whose patterns read the same
+    /// strings (an OpenResty build is an nginx too).
+    #[serde(default)]
+    #[cfg_attr(not(test), allow(dead_code))]
+    bundles: Vec<String>,
     #[cfg_attr(not(test), allow(dead_code))]
     examples: Vec<ClassifierExample>,
     #[serde(default)]
@@ -866,6 +875,7 @@ struct ClassifierRecord {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(not(test), allow(dead_code))]
 struct ClassifierExample {
     text: String,
@@ -877,10 +887,75 @@ struct ClassifierExample {
 pub struct BinaryClassifier {
     /// Stable id, like `openssl`.
     pub id: String,
-    /// The package name reported, like `openssl`.
+    /// The package name reported, like `openssl`: the purl's name.
     pub name: String,
+    /// The purl's namespace, if it has one.
+    pub namespace: Option<String>,
     /// Byte regexes with a `version` group, tried in order.
     pub patterns: Vec<regex::bytes::Regex>,
+    /// For each pattern, bytes every match contains: a chunk without them is not searched.
+    anchors: Vec<Option<memchr::memmem::Finder<'static>>>,
+    /// For software whose installer names its directory after the release, a regex over the
+    /// path with a `version` group; its files' contents are not searched.
+    path_version: Option<Regex>,
+    cpes: Vec<String>,
+}
+
+impl BinaryClassifier {
+    /// For a record that reads versions from paths: the version `path` names, if any.
+    pub fn version_of_path(&self, path: &str) -> Option<Option<String>> {
+        let regex = self.path_version.as_ref()?;
+        Some(
+            regex
+                .captures(path)
+                .and_then(|c| c.name("version"))
+                .map(|v| v.as_str().to_owned()),
+        )
+    }
+
+    /// The first version a pattern finds in `bytes`, all of the file or its end.
+    pub fn version_in(&self, bytes: &[u8]) -> Option<String> {
+        self.version_before(bytes, bytes.len() + 1)
+    }
+
+    /// The first version a pattern finds in `bytes` in a match that ends before `limit`. A
+    /// match running to the end of the bytes seen so far may be cut short (`9.6` of `9.6.24`)
+    /// and is left for a search that sees more.
+    pub fn version_before(&self, bytes: &[u8], limit: usize) -> Option<String> {
+        // Most patterns start at a NUL or a digit, which every binary is full of; a substring
+        // search for their literal part rules a chunk out many times faster than the regex.
+        let candidates = self
+            .patterns
+            .iter()
+            .zip(&self.anchors)
+            .filter(|(_, anchor)| {
+                anchor
+                    .as_ref()
+                    .is_none_or(|finder| finder.find(bytes).is_some())
+            });
+        candidates.map(|(p, _)| p).find_map(|p| {
+            p.captures(bytes)
+                .filter(|c| c.get(0).is_some_and(|m| m.end() < limit))
+                .and_then(|c| c.name("version"))
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        })
+    }
+
+    /// The CPEs of `version`: each template with `{version}` replaced, escaped as CPE 2.3's
+    /// formatted string binding wants (`17.0.15+6` becomes `17.0.15\+6`).
+    pub fn cpes(&self, version: &str) -> Vec<String> {
+        let mut escaped = String::with_capacity(version.len() + 4);
+        for c in version.chars() {
+            if !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+                escaped.push('\\');
+            }
+            escaped.push(c);
+        }
+        self.cpes
+            .iter()
+            .map(|t| t.replace("{version}", &escaped))
+            .collect()
+    }
 }
 
 /// Every classifier, and one glob set over all their file patterns: `matches[i]` says which
@@ -893,7 +968,7 @@ pub struct BinaryClassifiers {
 }
 
 impl BinaryClassifiers {
-    /// The classifiers whose file globs match `path`, deduplicated.
+    /// The classifiers whose file globs match `path`, deduplicated, in file order.
     pub fn for_path(&self, path: &str) -> Vec<&BinaryClassifier> {
         let mut ids: Vec<usize> = self
             .globs
@@ -901,6 +976,7 @@ impl BinaryClassifiers {
             .into_iter()
             .map(|g| self.owners[g])
             .collect();
+        ids.sort_unstable();
         ids.dedup();
         ids.into_iter().map(|i| &self.classifiers[i]).collect()
     }
@@ -910,6 +986,106 @@ impl BinaryClassifiers {
         self.globs.is_match(path)
     }
 }
+
+/// The longest run of literal bytes every match of `pattern` contains: literal characters
+/// outside groups and classes, in a pattern without a top-level alternation, minus any a
+/// quantifier makes optional. `None` when there is none.
+fn required_literal(pattern: &str) -> Option<Vec<u8>> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let (mut best, mut run): (Vec<u8>, Vec<u8>) = (Vec::new(), Vec::new());
+    let mut depth = 0usize;
+    let mut i = 0;
+    let end_run = |run: &mut Vec<u8>, best: &mut Vec<u8>| {
+        if run.len() > best.len() {
+            *best = std::mem::take(run);
+        }
+        run.clear();
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        // One literal byte, if `c` starts one: an escaped punctuation or control character,
+        // `\xHH`, or a plain character.
+        let (literal, width) = match c {
+            '\\' => match chars.get(i + 1) {
+                Some('x') => {
+                    let hex: String = chars.iter().skip(i + 2).take(2).collect();
+                    (u8::from_str_radix(&hex, 16).ok(), 4)
+                }
+                Some('n') => (Some(b'\n'), 2),
+                Some('r') => (Some(b'\r'), 2),
+                Some('t') => (Some(b'\t'), 2),
+                Some(p) if p.is_ascii_punctuation() => (Some(*p as u8), 2),
+                _ => (None, 2),
+            },
+            '[' => {
+                // Skip the class: a `]` first in it, or escaped, does not close it.
+                let mut j = i + 1;
+                if chars.get(j) == Some(&'^') {
+                    j += 1;
+                }
+                if chars.get(j) == Some(&']') {
+                    j += 1;
+                }
+                while j < chars.len() && chars[j] != ']' {
+                    j += if chars[j] == '\\' { 2 } else { 1 };
+                }
+                (None, j + 1 - i)
+            }
+            '(' => {
+                depth += 1;
+                (None, 1)
+            }
+            ')' => {
+                depth = depth.saturating_sub(1);
+                (None, 1)
+            }
+            '|' if depth == 0 => return None,
+            '.' | '^' | '$' | '|' => (None, 1),
+            '?' | '*' | '{' => {
+                // What precedes is optional (or counted): drop it from the run.
+                if depth == 0 {
+                    run.pop();
+                }
+                end_run(&mut run, &mut best);
+                let skip = if c == '{' {
+                    chars[i..].iter().position(|&d| d == '}').unwrap_or(0) + 1
+                } else {
+                    1
+                };
+                i += skip;
+                continue;
+            }
+            '+' => (None, 1),
+            c if c.is_ascii() => (Some(c as u8), 1),
+            _ => (None, 1),
+        };
+        match literal.filter(|_| depth == 0) {
+            // A literal followed by a quantifier is handled when the quantifier is reached.
+            Some(b) => run.push(b),
+            None => end_run(&mut run, &mut best),
+        }
+        i += width;
+    }
+    end_run(&mut run, &mut best);
+    (!best.is_empty()).then_some(best)
+}
+
+/// `pkg:generic/NAMESPACE/NAME` split into its namespace and name. Classifiers name software no
+/// ecosystem owns, hence `generic`; a program of an ecosystem (a Go binary) is named by its own
+/// metadata instead.
+fn generic_purl(purl: &str) -> Option<(Option<String>, String)> {
+    let path = purl.strip_prefix("pkg:generic/")?;
+    if path.is_empty() || path.contains(['@', '?', '#']) {
+        return None;
+    }
+    Some(match path.rsplit_once('/') {
+        Some((ns, name)) => (Some(ns.to_owned()), name.to_owned()),
+        None => (None, path.to_owned()),
+    })
+}
+
+/// Shortest literal worth a substring search before the regex.
+const MIN_ANCHOR: usize = 4;
 
 /// The binary version classifiers from `signatures/binaries.toml`.
 pub static BINARY_CLASSIFIERS: LazyLock<BinaryClassifiers> = LazyLock::new(|| {
@@ -928,14 +1104,35 @@ pub static BINARY_CLASSIFIERS: LazyLock<BinaryClassifiers> = LazyLock::new(|| {
             );
             owners.push(i);
         }
+        let (namespace, name) =
+            generic_purl(&r.purl).expect("signatures/binaries.toml purls are pkg:generic");
         classifiers.push(BinaryClassifier {
             id: r.id,
-            name: r.name,
+            name,
+            namespace,
             patterns: r
                 .patterns
                 .iter()
-                .map(|p| regex::bytes::Regex::new(p).expect("signatures/binaries.toml is valid"))
+                // Binaries are bytes, not text: classes and `.` match single bytes.
+                .map(|p| {
+                    regex::bytes::Regex::new(&format!("(?-u){p}"))
+                        .expect("signatures/binaries.toml is valid")
+                })
                 .collect(),
+            anchors: r
+                .patterns
+                .iter()
+                .map(|p| {
+                    required_literal(p)
+                        .filter(|l| l.len() >= MIN_ANCHOR)
+                        .map(|l| memchr::memmem::Finder::new(&l).into_owned())
+                })
+                .collect(),
+            path_version: r
+                .path_version
+                .as_deref()
+                .map(|p| Regex::new(p).expect("signatures/binaries.toml is valid")),
+            cpes: r.cpes,
         });
     }
     BinaryClassifiers {
@@ -949,40 +1146,123 @@ pub static BINARY_CLASSIFIERS: LazyLock<BinaryClassifiers> = LazyLock::new(|| {
 mod binary_classifier_tests {
     use super::*;
 
+    fn compiled(id: &str) -> &'static BinaryClassifier {
+        BINARY_CLASSIFIERS
+            .classifiers
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap()
+    }
+
+    #[test]
+    fn required_literals_are_what_every_match_contains() {
+        let lit = |p: &str| required_literal(p).map(|l| String::from_utf8(l).unwrap());
+        assert_eq!(
+            lit(r"\x00node\.js/v(?P<version>[0-9]+)\x00").as_deref(),
+            Some("\0node.js/v")
+        );
+        assert_eq!(lit(r"ab?cdef").as_deref(), Some("cdef"));
+        assert_eq!(lit(r"(?:x|y)abc[^)]wxyz+q").as_deref(), Some("wxyz"));
+        assert_eq!(lit(r"a|bcd"), None);
+        assert_eq!(lit(r"\{vsn,(abc|d)\}").as_deref(), Some("{vsn,"));
+        assert_eq!(lit(r"x{2,}yz").as_deref(), Some("yz"));
+        assert_eq!(lit(r"[0-9]+\.[0-9]+"), Some(".".into()));
+    }
+
+    #[test]
+    fn every_classifier_pattern_has_an_anchor() {
+        let file: BinariesFile = toml::from_str(BINARIES).unwrap();
+        let mut missing = Vec::new();
+        for r in &file.classifier {
+            for p in &r.patterns {
+                let anchor = required_literal(p).unwrap_or_default();
+                // A pattern anchored at the start of the file fails at once elsewhere.
+                if anchor.len() < MIN_ANCHOR && !p.starts_with('^') {
+                    missing.push(format!("{}: {p}", r.id));
+                    continue;
+                }
+                // The regex agrees the anchor is required: a match without it is impossible.
+                let stripped = regex::bytes::Regex::new(&format!("(?-u){p}")).unwrap();
+                for ex in &r.examples {
+                    if let Some(m) = stripped.find(ex.text.as_bytes()) {
+                        assert!(
+                            memchr::memmem::find(m.as_bytes(), &anchor).is_some(),
+                            "{}: the match {:?} lacks {anchor:?}",
+                            r.id,
+                            m.as_bytes()
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "patterns without a literal of {MIN_ANCHOR} bytes to search for first:\n{}",
+            missing.join("\n")
+        );
+    }
+
     #[test]
     fn every_classifier_example_yields_its_version() {
         let file: BinariesFile = toml::from_str(BINARIES).unwrap();
         let mut ids = std::collections::HashSet::new();
+        let mut failures = Vec::new();
         for r in &file.classifier {
             assert!(ids.insert(r.id.clone()), "duplicate id {}", r.id);
             assert!(!r.examples.is_empty(), "{} has no examples", r.id);
-            let c = BINARY_CLASSIFIERS
-                .classifiers
-                .iter()
-                .find(|c| c.id == r.id)
-                .unwrap();
+            let c = compiled(&r.id);
+            assert!(
+                r.cpes.iter().all(|t| t.starts_with("cpe:2.3:a:")
+                    && t.split(':').count() == 13
+                    && t.split(':').nth(5) == Some("{version}")),
+                "{}: CPE templates are 13 fields with the version fifth",
+                r.id
+            );
+            assert!(
+                r.patterns.is_empty() != r.path_version.is_none(),
+                "{}: versions come from contents or from paths",
+                r.id
+            );
             for ex in &r.examples {
-                let found = c.patterns.iter().find_map(|p| {
-                    p.captures(ex.text.as_bytes())
-                        .and_then(|m| m.name("version"))
-                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                });
-                assert_eq!(
-                    found.as_deref(),
-                    Some(ex.version.as_str()),
-                    "{}: {:?}",
-                    r.id,
-                    ex.text
-                );
+                let found = c
+                    .version_of_path(&ex.text)
+                    .unwrap_or_else(|| c.version_in(ex.text.as_bytes()));
+                if found.as_deref() != Some(ex.version.as_str()) {
+                    failures.push(format!("{}: {:?} gives {found:?}", r.id, ex.text));
+                }
             }
             for ex in &r.counterexamples {
-                assert!(
-                    c.patterns.iter().all(|p| !p.is_match(ex.as_bytes())),
-                    "{}: {ex:?}",
-                    r.id
-                );
+                let found = c
+                    .version_of_path(ex)
+                    .unwrap_or_else(|| c.version_in(ex.as_bytes()));
+                if let Some(v) = found {
+                    failures.push(format!("{}: counterexample {ex:?} gives {v}", r.id));
+                }
             }
         }
+        // Records watching the same files must not claim each other's evidence: a MariaDB
+        // client is no MySQL, a GraalVM launcher no OpenJDK.
+        for a in &file.classifier {
+            for b in &file.classifier {
+                if a.id == b.id
+                    || a.bundles.contains(&b.id)
+                    || b.bundles.contains(&a.id)
+                    || !a.files.iter().any(|g| b.files.contains(g))
+                {
+                    continue;
+                }
+                for ex in &a.examples {
+                    if let Some(v) = compiled(&b.id).version_in(ex.text.as_bytes()) {
+                        failures.push(format!("{}'s example {:?} is {} {v}", a.id, ex.text, b.id));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert_eq!(
+            compiled("openjdk").cpes("17.0.15+6"),
+            ["cpe:2.3:a:oracle:openjdk:17.0.15\\+6:*:*:*:*:*:*:*"]
+        );
         let sets = &BINARY_CLASSIFIERS;
         assert_eq!(
             sets.for_path("/usr/lib/x86_64-linux-gnu/libcrypto.so.3")[0].id,

@@ -266,12 +266,31 @@ fn go_buildinfo_matches_go_version_m() {
     }
     if host_copy("gohello").is_some() {
         let purls = package_purls("/opt/bin/gohello");
+        // The main module, built outside version control, is named without a version; the
+        // standard library is the toolchain's release.
+        let toolchain = binary(&image_path("gohello"))["go"]["go_version"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("go")
+            .to_owned();
         assert_eq!(
             purls,
             [
-                "pkg:golang/example.com/greet@v1.2.3",
-                "pkg:golang/example.com/loud@v0.2.0"
+                "pkg:golang/example.com/gohello".to_owned(),
+                "pkg:golang/example.com/greet@v1.2.3".to_owned(),
+                "pkg:golang/example.com/loud@v0.2.0".to_owned(),
+                format!("pkg:golang/stdlib@{toolchain}"),
             ]
+        );
+        let stdlib = binaries().json["inventory"]["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "stdlib")
+            .unwrap();
+        assert_eq!(
+            stdlib["cpes"][0],
+            format!("cpe:2.3:a:golang:go:{toolchain}:*:*:*:*:*:*:*")
         );
     }
     // Debian builds skopeo without module mode: a path and settings, no modules.
@@ -329,30 +348,33 @@ fn rust_crates_match_dep_v0_and_panic_paths() {
     let json = output(Command::new("python3").arg("-c").arg(
         "import json,sys,zlib\n\
          d=json.loads(zlib.decompress(open(sys.argv[1],'rb').read()))\n\
-         print(json.dumps(sorted([p['name'],p['version'],p.get('source','')] for p in d['packages'])))",
+         print(json.dumps(sorted([p['name'],p['version'],p.get('source',''),p.get('root',False)] for p in d['packages'])))",
     ).arg(&section));
-    let truth: Vec<(String, String, String)> = serde_json::from_str(&json).unwrap();
+    let truth: Vec<(String, String, String, bool)> = serde_json::from_str(&json).unwrap();
     let b = binary("/opt/bin/rust-audited");
     assert_eq!(b["rust"]["source"], "cargo-auditable");
     let want: BTreeSet<_> = truth
         .iter()
-        .map(|(n, v, _)| (n.clone(), v.clone()))
+        .map(|(n, v, _, _)| (n.clone(), v.clone()))
         .collect();
     assert_eq!(crates(b), want);
-    let registry: Vec<String> = truth
+    // The crates.io dependencies and the root crate, the program itself.
+    let mut packages: Vec<String> = truth
         .iter()
-        .filter(|(_, _, s)| s == "crates.io")
-        .map(|(n, v, _)| format!("pkg:cargo/{n}@{v}"))
+        .filter(|(_, _, s, root)| s == "crates.io" || *root)
+        .map(|(n, v, _, _)| format!("pkg:cargo/{n}@{v}"))
         .collect();
-    assert_eq!(package_purls("/opt/bin/rust-audited"), registry);
+    packages.sort();
+    assert!(truth.iter().any(|(_, _, _, root)| *root), "{truth:?}");
+    assert_eq!(package_purls("/opt/bin/rust-audited"), packages);
 
     if host_copy("rust-plain").is_some() {
         let plain = binary("/opt/bin/rust-plain");
         assert_eq!(plain["rust"]["source"], "panic-paths");
         let registry_crates: BTreeSet<_> = truth
             .iter()
-            .filter(|(_, _, s)| s == "crates.io")
-            .map(|(n, v, _)| (n.clone(), v.clone()))
+            .filter(|(_, _, s, _)| s == "crates.io")
+            .map(|(n, v, _, _)| (n.clone(), v.clone()))
             .collect();
         assert_eq!(crates(plain), registry_crates);
     }

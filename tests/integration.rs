@@ -5,6 +5,7 @@ mod support;
 
 mod binaries;
 mod cache;
+mod classifier_crosscheck;
 mod cli;
 mod ecr;
 mod hostile;

@@ -119,6 +119,27 @@ fn check_sboms(image: &str) -> (Vec<u8>, Value) {
         1 + os + packages.len() + binaries.len()
     );
     assert_eq!(spdx_packages[0]["primaryPackagePurpose"], "CONTAINER");
+    // CPEs, which scanners match generic packages by, reach both formats: the first as the
+    // component's `cpe`, every one as an SPDX security reference.
+    for p in packages.iter().filter(|p| p["cpes"].is_array()) {
+        let cpes = p["cpes"].as_array().unwrap();
+        let component = components.iter().find(|c| c["purl"] == p["purl"]).unwrap();
+        assert_eq!(component["cpe"], cpes[0], "{component}");
+        let package = spdx_packages
+            .iter()
+            .find(|s| {
+                s["externalRefs"][0]["referenceLocator"] == p["purl"] && s["name"] == p["name"]
+            })
+            .unwrap();
+        let refs: Vec<&Value> = package["externalRefs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["referenceType"] == "cpe23Type")
+            .map(|r| &r["referenceLocator"])
+            .collect();
+        assert_eq!(refs, cpes.iter().collect::<Vec<_>>(), "{package}");
+    }
     let mut again = parse(&render(image, "spdx-json"));
     spdx["creationInfo"]
         .as_object_mut()
@@ -248,6 +269,31 @@ fn trivy_accepts_the_cyclonedx_bom() {
         listed.into_iter().collect::<BTreeSet<_>>(),
         ours.into_iter().collect::<BTreeSet<_>>(),
         "trivy lists our packages"
+    );
+}
+
+/// A version classifier's match carries its CPE into both SBOMs.
+#[test]
+fn classified_binaries_carry_cpes() {
+    let report = parse(&render(
+        &fixture("docker-archive", "kitchen-sink.tar"),
+        "json",
+    ));
+    let busybox = report["inventory"]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["purl"]
+                .as_str()
+                .unwrap()
+                .starts_with("pkg:generic/busybox@")
+        })
+        .expect("busybox classified");
+    let version = busybox["version"].as_str().unwrap();
+    assert_eq!(
+        busybox["cpes"][0],
+        format!("cpe:2.3:a:busybox:busybox:{version}:*:*:*:*:*:*:*")
     );
 }
 

@@ -69,6 +69,7 @@ fn parse_record(lines: &[&str]) -> Option<PackageRecord> {
         files,
         namespace: None,
         found_in: None,
+        cpes: Vec::new(),
     })
 }
 

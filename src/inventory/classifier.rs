@@ -22,12 +22,21 @@ pub struct VersionScan {
 }
 
 impl VersionScan {
-    /// A scan for the classifiers whose globs match `path`, if any.
+    /// A scan for the classifiers whose globs match `path`, if any. Those that read the
+    /// version from the path have their answer before the first byte.
     pub fn for_path(path: &str) -> Option<Self> {
-        let pending = BINARY_CLASSIFIERS.for_path(path);
-        (!pending.is_empty()).then(|| VersionScan {
+        let mut pending = BINARY_CLASSIFIERS.for_path(path);
+        let mut found = Vec::new();
+        pending.retain(|c| match c.version_of_path(path) {
+            None => true,
+            Some(version) => {
+                found.extend(version.map(|v| (*c, v)));
+                false
+            }
+        });
+        (!pending.is_empty() || !found.is_empty()).then(|| VersionScan {
             pending,
-            found: Vec::new(),
+            found,
             tail: Vec::with_capacity(OVERLAP),
             boundary: Vec::with_capacity(2 * OVERLAP),
         })
@@ -50,9 +59,9 @@ impl VersionScan {
         self.boundary
             .extend_from_slice(&chunk[..chunk.len().min(OVERLAP)]);
         let boundary = std::mem::take(&mut self.boundary);
-        self.search(&boundary);
+        self.search(&boundary, boundary.len());
         self.boundary = boundary;
-        self.search(chunk);
+        self.search(chunk, chunk.len());
         let keep = chunk.len().min(OVERLAP);
         if keep == OVERLAP {
             self.tail.clear();
@@ -63,16 +72,12 @@ impl VersionScan {
         self.tail.extend_from_slice(&chunk[chunk.len() - keep..]);
     }
 
-    fn search(&mut self, bytes: &[u8]) {
+    /// Records the versions found in `bytes` by matches ending before `limit`.
+    fn search(&mut self, bytes: &[u8], limit: usize) {
         let mut i = 0;
         while i < self.pending.len() {
             let classifier = self.pending[i];
-            let version = classifier.patterns.iter().find_map(|p| {
-                p.captures(bytes)
-                    .and_then(|c| c.name("version"))
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            });
-            match version {
+            match classifier.version_before(bytes, limit) {
                 Some(v) => {
                     self.found.push((classifier, v));
                     self.pending.swap_remove(i);
@@ -83,18 +88,22 @@ impl VersionScan {
     }
 
     /// The packages identified.
-    pub fn finish(self) -> Vec<PackageRecord> {
+    pub fn finish(mut self) -> Vec<PackageRecord> {
+        // Only now is a match running to the last byte known to be whole.
+        let tail = std::mem::take(&mut self.tail);
+        self.search(&tail, tail.len() + 1);
         self.found
             .into_iter()
             .map(|(c, version)| PackageRecord {
                 name: c.name.clone(),
+                cpes: c.cpes(&version),
                 version,
                 kind: PackageKind::Binary,
                 arch: None,
                 source: None,
                 licenses: Vec::new(),
                 files: 1,
-                namespace: None,
+                namespace: c.namespace.clone(),
                 found_in: None,
             })
             .collect()
@@ -141,6 +150,10 @@ pub fn distribution_path(path: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn first(found: &[PackageRecord]) -> (&str, &str) {
+        (found[0].name.as_str(), found[0].version.as_str())
+    }
+
     #[test]
     fn versions_split_across_chunks_are_found() {
         let mut scan = VersionScan::for_path("/usr/local/bin/busybox").unwrap();
@@ -149,12 +162,38 @@ mod tests {
             scan.feed(piece);
         }
         assert!(scan.done());
-        let found = scan.finish();
-        assert_eq!(
-            (found[0].name.as_str(), found[0].version.as_str()),
-            ("busybox", "1.36.1")
-        );
+        assert_eq!(first(&scan.finish()), ("busybox", "1.36.1"));
         assert!(VersionScan::for_path("/usr/bin/ls").is_none());
+    }
+
+    #[test]
+    fn launcher_and_library_of_one_install_agree() {
+        // What Temurin 25's launcher and libjvm.so carry: one version, so one package.
+        let version = |path: &str, text: &[u8]| {
+            let mut scan = VersionScan::for_path(path).unwrap();
+            scan.feed(text);
+            let found = scan.finish();
+            let (name, version) = first(&found);
+            (name.to_owned(), version.to_owned())
+        };
+        assert_eq!(
+            version(
+                "/opt/java/openjdk/bin/java",
+                b"%s\0openjdk\0java\x000.0\x0025.0.3+9-LTS\0\0\x01"
+            ),
+            version(
+                "/opt/java/openjdk/lib/server/libjvm.so",
+                b"interpreted mode, sharing\x0025.0.3+9-LTS\0linux-amd64\0server\0"
+            )
+        );
+    }
+
+    #[test]
+    fn versions_named_by_paths_need_no_bytes() {
+        let scan = VersionScan::for_path("/usr/local/aws-cli/v2/2.15.30/dist/aws").unwrap();
+        assert!(scan.done());
+        assert_eq!(first(&scan.finish()), ("aws-cli", "2.15.30"));
+        assert!(VersionScan::for_path("/usr/local/aws-cli/v2/current/dist/aws").is_none());
     }
 
     #[test]

@@ -92,6 +92,7 @@ fn parse_paragraph(lines: &[&str], status_required: bool) -> Result<Option<Packa
         files: 0,
         namespace: None,
         found_in: None,
+        cpes: Vec::new(),
     }))
 }
 

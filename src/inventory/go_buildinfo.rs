@@ -12,7 +12,7 @@
 //! past and hands this module a window starting at the magic.
 
 use super::binary::{GoBuildInfo, GoModule};
-use super::{PackageKind, PackageRecord};
+use super::{PackageKind, PackageRecord, is_semver};
 
 /// The 14 bytes every buildinfo blob starts with.
 pub const MAGIC: &[u8; 14] = b"\xff Go buildinf:";
@@ -115,9 +115,11 @@ pub fn parse_modinfo(text: &str) -> GoBuildInfo {
     info
 }
 
-/// The modules of a Go binary as package records: every dependency (its replacement when that
-/// is a versioned module, since that is the code compiled in) and the main module when it has a
-/// real version (`(devel)` names nothing a vulnerability database knows).
+/// The modules of a Go binary as package records: the main module, every dependency (its
+/// replacement when that is a versioned module, since that is the code compiled in) and the
+/// standard library at the toolchain's version, where most of a Go program's CVEs are
+/// (`crypto/tls`, `net/http`). A main module built outside version control (`(devel)`) is
+/// listed without a version: its name is true, and any version would be a guess.
 pub fn packages(info: &GoBuildInfo) -> Vec<PackageRecord> {
     let effective = |m: &GoModule| -> (String, String) {
         match &m.replace {
@@ -125,30 +127,115 @@ pub fn packages(info: &GoBuildInfo) -> Vec<PackageRecord> {
             _ => (m.path.clone(), m.version.clone()),
         }
     };
-    let main = info
-        .main
-        .iter()
-        .filter(|m| !m.version.is_empty() && m.version != "(devel)");
-    main.chain(&info.deps)
-        .map(|m| {
-            let (path, version) = effective(m);
+    let main = info.main.iter().filter(|m| !m.path.is_empty()).map(|m| {
+        let (path, version) = effective(m);
+        let version = match version.as_str() {
+            "" | "(devel)" => ldflags_version(info, &m.path).unwrap_or_default(),
+            _ => version,
+        };
+        (path, version)
+    });
+    let mut out: Vec<PackageRecord> = main
+        .chain(info.deps.iter().map(effective))
+        .map(|(path, version)| {
             let (namespace, name) = match path.rsplit_once('/') {
                 Some((ns, name)) => (Some(ns.to_owned()), name.to_owned()),
                 None => (None, path.clone()),
             };
-            PackageRecord {
-                name,
-                version,
-                kind: PackageKind::Golang,
-                arch: None,
-                source: None,
-                licenses: Vec::new(),
-                files: 0,
-                namespace,
-                found_in: None,
-            }
+            module_record(name, version, namespace)
         })
-        .collect()
+        .collect();
+    if let Some(version) = stdlib_version(&info.go_version) {
+        let mut stdlib = module_record("stdlib".to_owned(), version.to_owned(), None);
+        stdlib.cpes = vec![format!("cpe:2.3:a:golang:go:{version}:*:*:*:*:*:*:*")];
+        out.push(stdlib);
+    }
+    out
+}
+
+fn module_record(name: String, version: String, namespace: Option<String>) -> PackageRecord {
+    PackageRecord {
+        name,
+        version,
+        kind: PackageKind::Golang,
+        arch: None,
+        source: None,
+        licenses: Vec::new(),
+        files: 0,
+        namespace,
+        found_in: None,
+        cpes: Vec::new(),
+    }
+}
+
+/// The release a program built outside version control stamped into itself with
+/// `-ldflags "-X <its package>.version=v1.2.3"`, the way helm, consul, traefik and most
+/// release pipelines do, as a module version (`v1.2.3`). Only variables of the main module's
+/// own packages (or `main`) count, and only when they agree: a dependency's version variable
+/// or two different stamps name nothing certain.
+fn ldflags_version(info: &GoBuildInfo, main_path: &str) -> Option<String> {
+    let flags = info.settings.get("-ldflags")?;
+    let flags = flags.trim_matches('"');
+    let mut tokens = flags
+        .split_whitespace()
+        .map(|t| t.trim_matches(['\'', '"']));
+    let mut found = std::collections::BTreeSet::new();
+    while let Some(token) = tokens.next() {
+        let assignment = match token.strip_prefix("-X") {
+            Some("") => tokens.next().unwrap_or_default(),
+            Some(rest) => rest.trim_start_matches('='),
+            None => continue,
+        };
+        let Some((symbol, value)) = assignment.split_once('=') else {
+            continue;
+        };
+        let Some((package, variable)) = symbol.rsplit_once('.') else {
+            continue;
+        };
+        let own = package == "main"
+            || package == main_path
+            || package
+                .strip_prefix(main_path)
+                .is_some_and(|rest| rest.starts_with('/'));
+        let variable = variable.to_ascii_lowercase();
+        let named = matches!(
+            variable.trim_start_matches("git"),
+            "version" | "versionstr" | "versionstring" | "describe"
+        );
+        if own && named && is_release(value.trim_start_matches('v')) {
+            found.insert(format!("v{}", value.trim_start_matches('v')));
+        }
+    }
+    (found.len() == 1).then(|| found.pop_first()).flatten()
+}
+
+/// A semver whose pre-release and build parts use only the characters semver allows.
+fn is_release(v: &str) -> bool {
+    is_semver(v)
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.'))
+}
+
+/// The release a toolchain version names: `go1.19.8` and `go1.22.1 X:boringcrypto` are 1.19.8
+/// and 1.22.1, `go1.21rc2` is 1.21rc2. A development toolchain (`devel go1.23-4f1ec0f`) or a
+/// vendor's fork (`go1.21.0-bigcorp`) names no release, so none is listed.
+pub fn stdlib_version(go_version: &str) -> Option<&str> {
+    let release = go_version.split(' ').next()?.strip_prefix("go")?;
+    let (core, pre) = match release.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(at) => release.split_at(at),
+        None => (release, ""),
+    };
+    let numbers: Vec<&str> = core.split('.').collect();
+    let core_ok = (2..=3).contains(&numbers.len())
+        && numbers
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let pre_ok = pre.is_empty()
+        || ["rc", "beta"].iter().any(|p| {
+            pre.strip_prefix(p)
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        });
+    (core_ok && pre_ok).then_some(release)
 }
 
 #[cfg(test)]
@@ -200,13 +287,83 @@ mod tests {
         );
         assert_eq!(info.settings["GOOS"], "linux");
         let pkgs = packages(&info);
-        assert_eq!(pkgs.len(), 2, "the (devel) main module is not a package");
-        assert_eq!(pkgs[0].name, "text");
-        assert_eq!(pkgs[0].namespace.as_deref(), Some("golang.org/x"));
+        let rows: Vec<_> = pkgs
+            .iter()
+            .map(|p| {
+                (
+                    p.namespace.as_deref().unwrap_or(""),
+                    p.name.as_str(),
+                    p.version.as_str(),
+                )
+            })
+            .collect();
         assert_eq!(
-            (pkgs[1].name.as_str(), pkgs[1].version.as_str()),
-            ("new", "v1.2.0")
+            rows,
+            [
+                ("example.com", "hello", ""),
+                ("golang.org/x", "text", "v0.14.0"),
+                ("example.com", "new", "v1.2.0"),
+                ("", "stdlib", "1.22.1"),
+            ],
+            "the (devel) main module is listed without a version"
         );
+        assert_eq!(pkgs[3].cpes, ["cpe:2.3:a:golang:go:1.22.1:*:*:*:*:*:*:*"]);
+    }
+
+    #[test]
+    fn devel_main_modules_take_the_version_their_ldflags_stamp() {
+        let version = |main: &str, ldflags: &str| {
+            let mut info = parse_modinfo(&format!(
+                "path\t{main}\nmod\t{main}\t(devel)\t\nbuild\t-ldflags={ldflags}\n"
+            ));
+            info.go_version = "go1.22.4".into();
+            packages(&info)[0].version.clone()
+        };
+        // consul's release build, as its buildinfo records it.
+        assert_eq!(
+            version(
+                "github.com/hashicorp/consul",
+                "\"-X github.com/hashicorp/consul/version.GitCommit=96505027 -X github.com/hashicorp/consul/version.GitDescribe=1.12.9\""
+            ),
+            "v1.12.9"
+        );
+        // helm's Makefile.
+        assert_eq!(
+            version(
+                "helm.sh/helm/v3",
+                "\"-w -s -X helm.sh/helm/v3/internal/version.version=v3.15.2 -X helm.sh/helm/v3/internal/version.gitCommit=f4ed7a5\""
+            ),
+            "v3.15.2"
+        );
+        assert_eq!(
+            version("example.com/app", "\"-X main.version=1.4.0-rc.1\""),
+            "v1.4.0-rc.1"
+        );
+        // A dependency's variable, a non-release value, and two different stamps name nothing.
+        for ldflags in [
+            "\"-X k8s.io/component-base/version.gitVersion=v1.30.0\"",
+            "\"-X main.version=dev\"",
+            "\"-X main.version=1.0.0 -X example.com/app/internal/v.Version=2.0.0\"",
+        ] {
+            assert_eq!(version("example.com/app", ldflags), "", "{ldflags}");
+        }
+    }
+
+    #[test]
+    fn only_release_toolchains_name_a_standard_library() {
+        let cases = [
+            ("go1.19.8", Some("1.19.8")),
+            ("go1.22.1 X:boringcrypto", Some("1.22.1")),
+            ("go1.21rc2", Some("1.21rc2")),
+            ("go1.20", Some("1.20")),
+            ("devel go1.23-4f1ec0f Tue", None),
+            ("go1.21.0-bigcorp", None),
+            ("go1", None),
+            ("", None),
+        ];
+        for (toolchain, want) in cases {
+            assert_eq!(stdlib_version(toolchain), want, "{toolchain}");
+        }
     }
 
     #[test]

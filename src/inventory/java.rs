@@ -495,6 +495,7 @@ fn maven(
         files: 0,
         namespace: group,
         found_in: None,
+        cpes: Vec::new(),
     }
 }
 

@@ -227,6 +227,10 @@ pub struct PackageRecord {
     /// packages never carry it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub found_in: Option<String>,
+    /// CPE 2.3 names vulnerability databases file this package under, for software whose purl
+    /// alone (`pkg:generic/nginx`) matches nothing in them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpes: Vec<String>,
 }
 
 /// What the catalogers found in one layer.
@@ -483,8 +487,12 @@ pub fn purl(record: &PackageRecord, os: Option<&OsRelease>) -> String {
         _ => (None, record.version.as_str()),
     };
     out.push_str(&encode(&record.name));
-    out.push('@');
-    out.push_str(&encode(version));
+    // A package known only by name (a Go program built outside version control) has a purl
+    // without a version, which the spec allows, rather than a made-up one.
+    if !version.is_empty() {
+        out.push('@');
+        out.push_str(&encode(version));
+    }
     let mut qualifiers = Vec::new();
     if let Some(arch) = &record.arch {
         qualifiers.push(format!("arch={}", encode(arch)));
@@ -504,6 +512,17 @@ pub fn purl(record: &PackageRecord, os: Option<&OsRelease>) -> String {
         out.push_str(&qualifiers.join("&"));
     }
     out
+}
+
+/// `MAJOR.MINOR.PATCH` optionally followed by `-pre` or `+build`.
+fn is_semver(v: &str) -> bool {
+    let core_end = v.find(['-', '+']).unwrap_or(v.len());
+    let core: Vec<&str> = v[..core_end].split('.').collect();
+    core.len() == 3
+        && core
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        && (core_end == v.len() || v.len() > core_end + 1)
 }
 
 /// Splits a control-file style text (dpkg status, `os-release` aside) into blank-line separated
@@ -537,6 +556,7 @@ mod tests {
             files: 0,
             namespace: None,
             found_in: None,
+            cpes: Vec::new(),
         }
     }
 

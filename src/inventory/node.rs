@@ -153,6 +153,7 @@ fn parse(json: &Value) -> Result<Option<PackageRecord>, String> {
         files: 0,
         namespace,
         found_in: None,
+        cpes: Vec::new(),
     }))
 }
 

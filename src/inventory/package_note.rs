@@ -50,6 +50,7 @@ impl PackageNote {
             files: 1,
             namespace: None,
             found_in: None,
+            cpes: Vec::new(),
         }
     }
 }

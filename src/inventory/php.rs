@@ -71,6 +71,7 @@ fn parse(p: &Value) -> Option<PackageRecord> {
         files: 0,
         namespace: Some(vendor.to_owned()),
         found_in: None,
+        cpes: Vec::new(),
     })
 }
 

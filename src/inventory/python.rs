@@ -92,6 +92,7 @@ fn parse(text: &str) -> Result<PackageRecord, String> {
         files: 0,
         namespace: None,
         found_in: None,
+        cpes: Vec::new(),
     })
 }
 

@@ -253,6 +253,7 @@ fn parse_header(blob: &[u8]) -> Result<Option<PackageRecord>, String> {
         files: h.file_count(),
         namespace: None,
         found_in: None,
+        cpes: Vec::new(),
     }))
 }
 

@@ -78,6 +78,7 @@ fn parse(text: &str) -> Result<PackageRecord, String> {
         files: 0,
         namespace: None,
         found_in: None,
+        cpes: Vec::new(),
     })
 }
 

@@ -9,7 +9,7 @@
 //!   incomplete (crates that never panic leave no path), and reported as such.
 
 use super::binary::RustCrate;
-use super::{PackageKind, PackageRecord};
+use super::{PackageKind, PackageRecord, is_semver};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -36,6 +36,8 @@ struct AuditPackage {
     source: String,
     #[serde(default)]
     kind: Option<String>,
+    #[serde(default)]
+    root: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,6 +54,8 @@ pub struct AuditedCrate {
     pub source: String,
     /// `runtime` (the default) or `build`.
     pub build_only: bool,
+    /// The crate the binary is: the package it belongs to, whatever its source.
+    pub root: bool,
 }
 
 /// Inflates and parses a `.dep-v0` section.
@@ -78,17 +82,20 @@ pub fn parse_dep_v0(section: &[u8]) -> Result<Vec<AuditedCrate>, String> {
             },
             source: p.source,
             build_only: p.kind.as_deref() == Some("build"),
+            root: p.root,
         })
         .collect();
     out.sort_by(|a, b| a.krate.cmp(&b.krate));
     Ok(out)
 }
 
-/// Audited crates that are SBOM packages: from crates.io and linked into the binary.
+/// Audited crates that are SBOM packages: the root crate (a local path or git checkout, but
+/// what a published application's advisories are filed under) and the crates.io crates linked
+/// into the binary.
 pub fn audited_packages(crates: &[AuditedCrate]) -> Vec<PackageRecord> {
     crates
         .iter()
-        .filter(|c| c.source == "crates.io" && !c.build_only)
+        .filter(|c| c.root || (c.source == "crates.io" && !c.build_only))
         .map(|c| PackageRecord {
             name: c.krate.name.clone(),
             version: c.krate.version.clone(),
@@ -99,6 +106,7 @@ pub fn audited_packages(crates: &[AuditedCrate]) -> Vec<PackageRecord> {
             files: 0,
             namespace: None,
             found_in: None,
+            cpes: Vec::new(),
         })
         .collect()
 }
@@ -151,17 +159,6 @@ pub fn crate_from_path(after: &[u8]) -> Option<RustCrate> {
             version: version.to_owned(),
         })
     })
-}
-
-/// `MAJOR.MINOR.PATCH` optionally followed by `-pre` or `+build`.
-fn is_semver(v: &str) -> bool {
-    let core_end = v.find(['-', '+']).unwrap_or(v.len());
-    let core: Vec<&str> = v[..core_end].split('.').collect();
-    core.len() == 3
-        && core
-            .iter()
-            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        && (core_end == v.len() || v.len() > core_end + 1)
 }
 
 #[cfg(test)]
@@ -219,8 +216,11 @@ mod tests {
         let crates = parse_dep_v0(&deflate(json.as_bytes())).unwrap();
         assert_eq!(crates.len(), 3);
         let pkgs = audited_packages(&crates);
-        assert_eq!(pkgs.len(), 1);
-        assert_eq!(pkgs[0].name, "itoa");
+        let names: Vec<_> = pkgs
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str()))
+            .collect();
+        assert_eq!(names, [("hello", "0.1.0"), ("itoa", "1.0.19")]);
 
         // 64 MiB of spaces compress to about 64 KiB.
         let bomb = deflate(&vec![b' '; 64 << 20]);

@@ -147,13 +147,20 @@ fn package_component(p: &Package) -> Value {
         "type": "library",
         "bom-ref": p.purl,
         "name": r.name,
-        "version": r.version,
         "purl": p.purl,
     });
+    if !r.version.is_empty() {
+        c["version"] = json!(r.version);
+    }
+    // A component has one `cpe`; the others a vulnerability database may use go in properties.
+    if let Some(first) = r.cpes.first() {
+        c["cpe"] = json!(first);
+    }
     if let Some(licenses) = cyclonedx_licenses(&r.licenses) {
         c["licenses"] = licenses;
     }
     let mut props = vec![prop("layerguard:package:type", r.kind.purl_type())];
+    props.extend(r.cpes.iter().skip(1).map(|c| prop("layerguard:cpe23", c)));
     if let Some(a) = &r.arch {
         props.push(prop("layerguard:package:arch", a));
     }
@@ -495,6 +502,7 @@ pub(super) mod tests {
             files: 0,
             namespace: (kind == PackageKind::Golang).then(|| "golang.org/x".to_owned()),
             found_in: None,
+            cpes: Vec::new(),
         };
         let os = OsRelease {
             id: "debian".into(),

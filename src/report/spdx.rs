@@ -149,15 +149,19 @@ fn package(p: &Package, id: &str) -> Value {
     let mut out = json!({
         "SPDXID": id,
         "name": r.name,
-        "versionInfo": r.version,
         "downloadLocation": NOASSERTION,
         "filesAnalyzed": false,
         "licenseConcluded": NOASSERTION,
         "licenseDeclared": declared,
         "copyrightText": NOASSERTION,
-        "externalRefs": [purl_ref(&p.purl)],
+        "externalRefs": std::iter::once(purl_ref(&p.purl))
+            .chain(r.cpes.iter().map(|c| cpe_ref(c)))
+            .collect::<Vec<_>>(),
         "primaryPackagePurpose": "LIBRARY",
     });
+    if !r.version.is_empty() {
+        out["versionInfo"] = json!(r.version);
+    }
     if let Some(s) = &r.source {
         out["sourceInfo"] = json!(format!("built from source package {s}"));
     }
@@ -224,6 +228,14 @@ fn purl_ref(purl: &str) -> Value {
         "referenceCategory": "PACKAGE-MANAGER",
         "referenceType": "purl",
         "referenceLocator": purl,
+    })
+}
+
+fn cpe_ref(cpe: &str) -> Value {
+    json!({
+        "referenceCategory": "SECURITY",
+        "referenceType": "cpe23Type",
+        "referenceLocator": cpe,
     })
 }
 
