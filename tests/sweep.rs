@@ -17,6 +17,8 @@ fn sweep(moto: &Moto, registry: &Registry, args: &[&str]) -> (i32, Value, String
         .layerguard()
         .args(["sweep"])
         .args(args)
+        // Every sweep here starts cold unless it names its own cache.
+        .args((args[0] == "ecr" && !args.contains(&"--cache-dir")).then_some("--no-cache"))
         .args([
             "--registry-mirror",
             &format!("{HOST}={}", registry.base_url()),
@@ -135,6 +137,35 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
         );
     }
     assert!(!stderr.contains("auth-token"));
+
+    // The next night: every record comes from the cache, no layer is read.
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().to_str().unwrap();
+    let common = [
+        "ecr",
+        "--region",
+        "us-east-1",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "--cache-dir",
+        cache_dir,
+    ];
+    let (_, first, _) = sweep(&moto, &registry, &common);
+    let (code, second, stderr) = sweep(&moto, &registry, &common);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        first["totals"]["layers_read"], unique,
+        "{}",
+        first["totals"]
+    );
+    assert_eq!(second["totals"]["layers_read"], 0, "{}", second["totals"]);
+    assert_eq!(
+        second["totals"]["cache_hits"], unique,
+        "{}",
+        second["totals"]
+    );
 
     // Two shards, then the merge: the same repositories and images as the whole sweep.
     let dir = tempfile::tempdir().unwrap();

@@ -223,9 +223,22 @@ pub fn read_many(
     let mut stats = ReadStats::default();
     let mut results: Vec<Option<Result<ScannedImage>>> = Vec::new();
     let mut random: Vec<(usize, Image, Box<dyn BlobStore>)> = Vec::new();
+    let platform = options.platform.clone().unwrap_or_else(Platform::host);
+    // Registry images are resolved side by side: each is a few small requests that wait on
+    // the network, and a sweep has hundreds.
+    let mut pulled = open_registry_images(targets, &platform, options);
     for (i, (source, name)) in targets.iter().enumerate() {
         results.push(None);
-        let platform = options.platform.clone().unwrap_or_else(Platform::host);
+        if let Some(opened) = pulled[i].take() {
+            match opened.and_then(|(image, store)| {
+                check_platform(&image, options)?;
+                Ok((image, store))
+            }) {
+                Ok((image, store)) => random.push((i, image, store)),
+                Err(e) => results[i] = Some(Err(e)),
+            }
+            continue;
+        }
         match source::open(
             source,
             name,
@@ -255,6 +268,51 @@ pub fn read_many(
         .map(|r| r.expect("every image is read or failed"))
         .collect();
     (results, stats)
+}
+
+/// Resolves every registry target's manifest and config, several at once; `None` for the
+/// other sources, which are opened in turn.
+#[allow(clippy::type_complexity)]
+fn open_registry_images(
+    targets: &[(Source, String)],
+    platform: &Platform,
+    options: &ScanOptions,
+) -> Vec<Option<Result<(Image, Box<dyn BlobStore>)>>> {
+    const AT_ONCE: usize = 8;
+    let wanted: Vec<usize> = (0..targets.len())
+        .filter(|&i| matches!(targets[i].0, Source::Registry(_)))
+        .collect();
+    let mut out: Vec<Option<Result<(Image, Box<dyn BlobStore>)>>> =
+        (0..targets.len()).map(|_| None).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..AT_ONCE.min(wanted.len()) {
+            scope.spawn(|| {
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&i) = wanted.get(n) else { break };
+                    let (Source::Registry(reference), name) = &targets[i] else {
+                        continue;
+                    };
+                    let opened = source::registry::open(
+                        reference,
+                        name,
+                        platform,
+                        &options.settings.limits,
+                        &options.registry,
+                    );
+                    done.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push((i, opened));
+                }
+            });
+        }
+    });
+    for (i, opened) in done.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        out[i] = Some(opened);
+    }
+    out
 }
 
 /// An explicit `--platform` holds for single-platform images too: scanning the amd64 image when

@@ -26,6 +26,9 @@ pub use report::{ImageEntry, RepositoryEntry, SweepFailure, SweepReport, Totals}
 use std::collections::HashSet;
 use std::time::Duration;
 
+/// Repositories whose settings and images are asked for at once.
+const REPOSITORIES_AT_ONCE: usize = 16;
+
 /// Which images of a repository are scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Selection {
@@ -124,33 +127,52 @@ pub fn run(sweep: &SweepOptions, options: &ScanOptions) -> Result<SweepReport> {
         };
         listed_any = true;
         let mut logged_in: HashSet<String> = HashSet::new();
-        for listed in repositories {
-            if !globs.is_empty() && !globs.is_match(&listed.name) {
-                continue;
-            }
-            if sweep
-                .shard
-                .is_some_and(|s| !s.covers(&listed.registry_id, &listed.name))
-            {
-                continue;
-            }
-            let Some(host) = EcrHost::parse(&registry_host(&listed.registry_id, region)) else {
-                continue;
-            };
-            let posture = runtime.block_on(ecr::posture(&host, &listed.name, &sdk));
+        let chosen_repositories: Vec<(EcrHost, String)> = repositories
+            .into_iter()
+            .filter(|listed| globs.is_empty() || globs.is_match(&listed.name))
+            .filter(|listed| {
+                sweep
+                    .shard
+                    .is_none_or(|s| s.covers(&listed.registry_id, &listed.name))
+            })
+            .filter_map(|listed| {
+                let host = EcrHost::parse(&registry_host(&listed.registry_id, region))?;
+                Some((host, listed.name))
+            })
+            .collect();
+        // Each repository is a handful of API calls that wait on the network: several
+        // repositories at once, in listing order.
+        let asked = runtime.block_on(async {
+            use futures_util::StreamExt;
+            futures_util::stream::iter(chosen_repositories)
+                .map(|(host, name)| {
+                    let sdk = &sdk;
+                    async move {
+                        let (posture, images) = tokio::join!(
+                            ecr::posture(&host, &name, sdk),
+                            ecr::list_images(&host, &name, sdk)
+                        );
+                        (host, name, posture, images)
+                    }
+                })
+                .buffered(REPOSITORIES_AT_ONCE)
+                .collect::<Vec<_>>()
+                .await
+        });
+        for (host, name, posture, images) in asked {
             let (findings, warnings) = judge_repository(&posture, &options.settings);
             report.repositories.push(RepositoryEntry {
                 registry: host.host.clone(),
-                name: listed.name.clone(),
+                name: name.clone(),
                 posture,
                 findings,
                 warnings,
             });
-            let images = match runtime.block_on(ecr::list_images(&host, &listed.name, &sdk)) {
+            let images = match images {
                 Ok(images) => images,
                 Err(e) => {
                     report.failures.push(SweepFailure {
-                        subject: format!("{}/{}", host.host, listed.name),
+                        subject: format!("{}/{name}", host.host),
                         error: e.to_string(),
                     });
                     continue;
@@ -184,7 +206,7 @@ pub fn run(sweep: &SweepOptions, options: &ScanOptions) -> Result<SweepReport> {
             for image in chosen {
                 let reference = ImageRef {
                     registry: Some(host.host.clone()),
-                    repository: Some(listed.name.clone()),
+                    repository: Some(name.clone()),
                     tag: image.tags.first().cloned(),
                     digest: Some(image.digest.clone()),
                 };

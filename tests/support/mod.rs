@@ -40,6 +40,11 @@ pub fn layerguard() -> Command {
     // A config in the developer's working directory must not leak into tests.
     cmd.current_dir(std::env::temp_dir());
     cmd.env_remove("NO_COLOR");
+    // A sweep keeps layer records in the user cache directory: never the developer's.
+    cmd.env(
+        "XDG_CACHE_HOME",
+        std::env::temp_dir().join(format!("layerguard-tests-{}", std::process::id())),
+    );
     cmd
 }
 
