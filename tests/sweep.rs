@@ -9,6 +9,17 @@ use serde_json::{Value, json};
 
 const HOST: &str = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
 
+/// Every repository of moto's default region, reported as JSON, never failing on findings.
+const WHOLE_SWEEP: &[&str] = &[
+    "ecr",
+    "--region",
+    "us-east-1",
+    "--format",
+    "json",
+    "--fail-on",
+    "never",
+];
+
 /// Runs `layerguard sweep …` in moto's environment through the mirror; returns the exit code,
 /// the parsed JSON (or Null) and stderr.
 fn sweep(moto: &Moto, registry: &Registry, args: &[&str]) -> (i32, Value, String) {
@@ -65,19 +76,7 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
     }));
     moto.setup(&json!({ "repositories": repositories }));
 
-    let (code, whole, stderr) = sweep(
-        &moto,
-        &registry,
-        &[
-            "ecr",
-            "--region",
-            "us-east-1",
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-        ],
-    );
+    let (code, whole, stderr) = sweep(&moto, &registry, WHOLE_SWEEP);
     assert_eq!(code, 0, "{stderr}");
     let totals = &whole["totals"];
     assert_eq!(totals["repositories"], 10, "{totals}");
@@ -253,19 +252,7 @@ fn throttled_listing_is_retried() {
     moto.setup(&json!({ "repositories": [
         {"name": "team/busy", "images": [{"manifest": manifest, "tag": "1"}]}
     ]}));
-    let (code, report, stderr) = sweep(
-        &moto,
-        &registry,
-        &[
-            "ecr",
-            "--region",
-            "us-east-1",
-            "--format",
-            "json",
-            "--fail-on",
-            "never",
-        ],
-    );
+    let (code, report, stderr) = sweep(&moto, &registry, WHOLE_SWEEP);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(report["totals"]["images"], 1, "{}", report["failures"]);
     assert_eq!(report["totals"]["failures"], 0, "{}", report["failures"]);

@@ -64,7 +64,8 @@ pub struct ScanOptions {
     pub progress: Option<Arc<dyn Fn(LayerDone) + Send + Sync>>,
     /// Credentials, CAs, mirrors and timeouts for registry pulls.
     pub registry: crate::source::registry::RegistryOptions,
-    /// Layer records kept between runs (see [`crate::cache`]); `None` reads every layer.
+    /// Layer records kept between runs (the `cache` module has the stores); `None` reads every
+    /// layer.
     pub cache: Option<Arc<dyn RecordCache>>,
 }
 

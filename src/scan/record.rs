@@ -151,7 +151,7 @@ impl Fingerprint {
 ///
 /// A cache can never fail a scan: whatever goes wrong is a miss (`get`) or a record not kept
 /// (`put`), and is told once through [`RecordCache::take_warnings`]. Implementations are in
-/// [`crate::cache`]; the trait is here so that the scan depends on no implementation of it.
+/// the `cache` module; the trait is here so that the scan depends on no implementation of it.
 pub trait RecordCache: Send + Sync {
     /// The record stored under `key`, or `None`: not stored, or stored but unusable.
     fn get(&self, key: &RecordKey) -> Option<LayerRecord>;
