@@ -29,13 +29,13 @@ cargo build --release --quiet
 LG=$ROOT/target/release/layerguard
 
 log "registry"
-REG=$B/registry
+REG=$(realpath -m "$B/registry")
 rm -rf "$REG"; mkdir -p "$REG/data"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >"$REG/config.yml" <<EOF
 version: 0.1
 log: { level: error }
-storage: { filesystem: { rootdirectory: $PWD/$REG/data } }
+storage: { filesystem: { rootdirectory: $REG/data } }
 http: { addr: 127.0.0.1:$PORT }
 EOF
 docker-registry serve "$REG/config.yml" >"$REG/log" 2>&1 &

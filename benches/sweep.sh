@@ -44,11 +44,11 @@ for i in $(seq 0 $((N - 1))); do
   tar "${tarflags[@]}" --file="$B/layers/app-$i.tar" -C "$B/app/$i" app
 done
 
-REG=$B/registry
+REG=$(realpath -m "$B/registry")
 rm -rf "$REG"; mkdir -p "$REG/data"
 RPORT=$(free_port)
 printf 'version: 0.1\nlog: { level: error }\nstorage: { filesystem: { rootdirectory: %s } }\nhttp: { addr: 127.0.0.1:%s }\n' \
-  "$PWD/$REG/data" "$RPORT" >"$REG/config.yml"
+  "$REG/data" "$RPORT" >"$REG/config.yml"
 docker-registry serve "$REG/config.yml" >"$REG/log" 2>&1 &
 REG_PID=$!
 MPORT=$(free_port)
