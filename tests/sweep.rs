@@ -140,17 +140,7 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
     // The next night: every record comes from the cache, no layer is read.
     let cache = tempfile::tempdir().unwrap();
     let cache_dir = cache.path().to_str().unwrap();
-    let common = [
-        "ecr",
-        "--region",
-        "us-east-1",
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-        "--cache-dir",
-        cache_dir,
-    ];
+    let common = [WHOLE_SWEEP, &["--cache-dir", cache_dir]].concat();
     let (_, first, _) = sweep(&moto, &registry, &common);
     let (code, second, stderr) = sweep(&moto, &registry, &common);
     assert_eq!(code, 0, "{stderr}");

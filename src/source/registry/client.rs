@@ -122,9 +122,7 @@ impl Client {
         let url = self.url(kind, reference);
         let what = format!("GET {kind}/{reference}");
         let mut logged_in = false;
-        let mut attempt = 0;
         loop {
-            attempt += 1;
             let mut request = self.http.get(&url);
             if let Some(accept) = accept {
                 request = request.header(ACCEPT, accept);
@@ -135,54 +133,33 @@ impl Client {
             if let Some(auth) = self.current_authorization() {
                 request = request.header(AUTHORIZATION, auth);
             }
-            let wait = match request.send().await {
-                Ok(response) if response.status().is_success() => return Ok(response),
-                Ok(response) if response.status() == StatusCode::UNAUTHORIZED && !logged_in => {
-                    logged_in = true;
-                    self.log_in(&response, &what).await?;
-                    attempt -= 1;
-                    continue;
-                }
-                Ok(response)
-                    if response.status().is_server_error()
-                        || response.status() == StatusCode::TOO_MANY_REQUESTS =>
-                {
-                    let status = response.status();
-                    if attempt >= ATTEMPTS {
-                        let detail = error_detail(response).await;
-                        return Err(Failure {
-                            reason: format!(
-                                "{what}: HTTP {status}{detail} after {ATTEMPTS} attempts"
-                            ),
-                        });
+            let response = send_retrying(request).await.map_err(|e| Failure {
+                reason: format!("{what}: {}", describe(&e)),
+            })?;
+            let status = response.status();
+            if status.is_success() {
+                return Ok(response);
+            }
+            if status == StatusCode::UNAUTHORIZED && !logged_in {
+                logged_in = true;
+                self.log_in(&response, &what).await?;
+                continue;
+            }
+            let detail = error_detail(response).await;
+            let hint = match status {
+                _ if is_retryable(status) => format!(" after {ATTEMPTS} attempts"),
+                StatusCode::UNAUTHORIZED => match &self.credential {
+                    Some(_) => "; the credentials were refused".into(),
+                    None => {
+                        "; log in first (docker login, or --username with --password-stdin)".into()
                     }
-                    retry_after(&response).unwrap_or_else(|| backoff(attempt))
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    let detail = error_detail(response).await;
-                    let hint = match status {
-                        StatusCode::UNAUTHORIZED => match &self.credential {
-                            Some(_) => "; the credentials were refused",
-                            None => {
-                                "; log in first (docker login, or --username with --password-stdin)"
-                            }
-                        },
-                        StatusCode::FORBIDDEN => "; the credentials may not pull this repository",
-                        _ => "",
-                    };
-                    return Err(Failure {
-                        reason: format!("{what}: HTTP {status}{detail}{hint}"),
-                    });
-                }
-                Err(e) if attempt < ATTEMPTS && is_transient(&e) => backoff(attempt),
-                Err(e) => {
-                    return Err(Failure {
-                        reason: format!("{what}: {}", describe(&e)),
-                    });
-                }
+                },
+                StatusCode::FORBIDDEN => "; the credentials may not pull this repository".into(),
+                _ => String::new(),
             };
-            tokio::time::sleep(wait).await;
+            return Err(Failure {
+                reason: format!("{what}: HTTP {status}{detail}{hint}"),
+            });
         }
     }
 
@@ -323,25 +300,7 @@ impl Client {
                 request
             }
         };
-        let mut attempt = 0;
-        let response = loop {
-            attempt += 1;
-            let Some(request) = request.try_clone() else {
-                break request.send().await;
-            };
-            match request.send().await {
-                Ok(r)
-                    if (r.status().is_server_error() || r.status().as_u16() == 429)
-                        && attempt < ATTEMPTS =>
-                {
-                    tokio::time::sleep(retry_after(&r).unwrap_or_else(|| backoff(attempt))).await;
-                }
-                Err(e) if attempt < ATTEMPTS && is_transient(&e) => {
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-                other => break other,
-            }
-        };
+        let response = send_retrying(request).await;
         let response = response.map_err(|e| Failure {
             reason: format!("login at {realm_host}: {}", describe(&e)),
         })?;
@@ -403,6 +362,33 @@ fn basic(username: &str, password: &Secret) -> HeaderValue {
         HeaderValue::from_str(&format!("Basic {encoded}")).expect("base64 is a valid header value");
     value.set_sensitive(true);
     value
+}
+
+/// `5xx` and `429`: the registry may answer differently in a moment.
+fn is_retryable(status: StatusCode) -> bool {
+    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
+}
+
+/// Sends `request`, again after `Retry-After` or a growing wait while the answer is retryable or
+/// the connection failed in a way that may mend, up to [`ATTEMPTS`] times. Returns the last
+/// answer, retryable or not, or the last connection error; a request that cannot be copied
+/// (a streamed body) is sent once.
+async fn send_retrying(request: reqwest::RequestBuilder) -> reqwest::Result<Response> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let Some(this) = request.try_clone() else {
+            return request.send().await;
+        };
+        let wait = match this.send().await {
+            Ok(r) if is_retryable(r.status()) && attempt < ATTEMPTS => {
+                retry_after(&r).unwrap_or_else(|| backoff(attempt))
+            }
+            Err(e) if attempt < ATTEMPTS && is_transient(&e) => backoff(attempt),
+            other => return other,
+        };
+        tokio::time::sleep(wait).await;
+    }
 }
 
 /// Waits a little longer each time: 0.5 s, 1 s, 2 s, 4 s.
