@@ -209,12 +209,34 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
     // Shards of a Batch array job leave their reports in S3; the merge reads them there and
     // writes the whole sweep as one SARIF run that code scanning accepts.
     moto.setup(&json!({ "buckets": ["sweeps"] }));
-    let mut urls = Vec::new();
-    for part in &parts {
-        let key = format!("nightly/{}", part.file_name().unwrap().to_str().unwrap());
-        moto.put_object("sweeps", &key, &std::fs::read(part).unwrap());
-        urls.push(format!("s3://sweeps/{key}"));
-    }
+    // `{shard}` names each Batch child's object, since they all get the same command.
+    let urls = [
+        "s3://sweeps/nightly/shard-0-of-2.jsonl",
+        "s3://sweeps/nightly/shard-1-of-2.jsonl",
+    ];
+    let (code, _, stderr) = sweep(
+        &moto,
+        &registry,
+        &[
+            "ecr",
+            "--region",
+            "us-east-1",
+            "--shard",
+            "0/2",
+            "--format",
+            "jsonl",
+            "--output",
+            "s3://sweeps/nightly/shard-{shard}.jsonl",
+            "--fail-on",
+            "never",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    moto.put_object(
+        "sweeps",
+        "nightly/shard-1-of-2.jsonl",
+        &std::fs::read(&parts[1]).unwrap(),
+    );
     let sarif = moto
         .layerguard()
         .args(["sweep", "merge", "--format", "sarif", "--fail-on", "never"])

@@ -120,13 +120,7 @@ impl S3Cache {
                 .key(&store.prefix)
                 .send()
                 .await
-                .map_err(|e| match e.code() {
-                    Some(code) => failed(format!(
-                        "GetObject failed: {code}: {}",
-                        e.message().unwrap_or("no message")
-                    )),
-                    None => failed(format!("GetObject failed: {}", DisplayErrorContext(&e))),
-                })?;
+                .map_err(|e| failed(request_failure("GetObject", &e)))?;
             let body = out
                 .body
                 .collect()
@@ -134,6 +128,33 @@ impl S3Cache {
                 .map_err(|e| failed(format!("the object could not be read whole: {e}")))?;
             Ok(body.to_vec())
         })
+    }
+
+    /// Writes `bytes` as the object at `url` (`s3://BUCKET/KEY`): where a sweep's shard leaves
+    /// its report for `sweep merge`.
+    pub fn write_object(url: &str, bytes: Vec<u8>) -> Result<(), CacheError> {
+        let store = S3Cache::open(url)?;
+        if store.prefix.is_empty() {
+            return Err(CacheError::Url {
+                url: url.to_owned(),
+                reason: "no object key",
+            });
+        }
+        store
+            .run(
+                store
+                    .client
+                    .put_object()
+                    .bucket(&store.bucket)
+                    .key(&store.prefix)
+                    .body(bytes.into())
+                    .send(),
+            )
+            .map(|_| ())
+            .map_err(|e| CacheError::Object {
+                url: url.to_owned(),
+                reason: request_failure("PutObject", &e),
+            })
     }
 
     fn object_key(&self, key: &RecordKey) -> String {
@@ -271,6 +292,21 @@ impl S3Cache {
             Ok(_) => Counters::bump(&self.counters.writes),
             Err(e) => self.failed("PutObject", &e),
         }
+    }
+}
+
+/// `OPERATION failed: CODE: MESSAGE`, in AWS's words, never a credential.
+fn request_failure<E, R>(operation: &str, e: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match e.code() {
+        Some(code) => format!(
+            "{operation} failed: {code}: {}",
+            e.message().unwrap_or("no message")
+        ),
+        None => format!("{operation} failed: {}", DisplayErrorContext(e)),
     }
 }
 

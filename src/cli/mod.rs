@@ -126,7 +126,8 @@ struct SweepReportArgs {
     /// Report format.
     #[arg(long, short, value_enum, default_value_t = SweepFormatArg::Table)]
     format: SweepFormatArg,
-    /// Write the report to this file instead of standard output.
+    /// Write the report to this file, or to an S3 object (`s3://BUCKET/KEY`), instead of
+    /// standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
     /// Exit 1 when a finding at or above this severity remains.
@@ -136,7 +137,7 @@ struct SweepReportArgs {
 
 #[derive(Debug, clap::Args)]
 struct SweepMergeArgs {
-    /// The shards' reports (`--format jsonl`).
+    /// The shards' reports (`--format jsonl`): files, or S3 objects (`s3://BUCKET/KEY`).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     #[command(flatten)]

@@ -46,18 +46,26 @@ fn progress(options: &mut crate::ScanOptions) -> Option<indicatif::ProgressBar> 
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar.set_message("reading layers");
-    let done = std::sync::Arc::new(std::sync::Mutex::new((0usize, 0u64)));
+    let done = std::sync::Arc::new(std::sync::Mutex::new((0usize, 0u64, 0usize)));
     let shown = bar.clone();
     options.progress = Some(std::sync::Arc::new(move |layer: crate::scan::LayerDone| {
         let mut d = done.lock().unwrap_or_else(|p| p.into_inner());
-        d.0 += 1;
-        d.1 += layer.tar_bytes;
-        shown.set_message(format!(
+        if layer.from_cache {
+            d.2 += 1;
+        } else {
+            d.0 += 1;
+            d.1 += layer.tar_bytes;
+        }
+        let mut message = format!(
             "{} layer{} read, {}",
             d.0,
             if d.0 == 1 { "" } else { "s" },
             crate::text::human_size(d.1)
-        ));
+        );
+        if d.2 > 0 {
+            message.push_str(&format!(", {} from cache", d.2));
+        }
+        shown.set_message(message);
     }));
     Some(bar)
 }

@@ -4,9 +4,9 @@ use super::{EXIT_FINDINGS, SweepEcrArgs, SweepFormatArg, SweepMergeArgs, SweepRe
 use crate::ScanOptions;
 use crate::source::Platform;
 use crate::sweep::report::{SweepFormat, read_lines};
-use crate::sweep::{self, Selection, Shard, SweepOptions, SweepReport};
+use crate::sweep::{self, Selection, Shard, SweepOptions, SweepReport, SweepStep};
 use anyhow::{Context, Result};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 fn format_of(format: SweepFormatArg) -> SweepFormat {
     match format {
@@ -18,13 +18,20 @@ fn format_of(format: SweepFormatArg) -> SweepFormat {
 }
 
 /// Writes the report and turns its findings into the exit code, as `scan` does.
-fn finish(report: &SweepReport, how: &SweepReportArgs) -> Result<u8> {
+fn finish(report: &SweepReport, how: &SweepReportArgs, shard: Option<Shard>) -> Result<u8> {
     let (format, fail_on) = (how.format, how.fail_on);
     let output = how
         .output
         .as_deref()
-        .filter(|p| *p != std::path::Path::new("-"));
+        .filter(|p| *p != std::path::Path::new("-"))
+        .map(|p| with_shard(p, shard));
+    let output = output.as_deref();
     match output {
+        Some(path) if path.to_string_lossy().starts_with("s3://") => {
+            let mut bytes = Vec::new();
+            report.render(format_of(format), &mut bytes)?;
+            crate::cache::S3Cache::write_object(&path.to_string_lossy(), bytes)?;
+        }
         Some(path) => {
             let mut file = std::io::BufWriter::new(
                 std::fs::File::create(path)
@@ -42,6 +49,20 @@ fn finish(report: &SweepReport, how: &SweepReportArgs) -> Result<u8> {
     let failing =
         super::scan::threshold(fail_on).is_some_and(|t| report.severities().any(|s| s >= t));
     Ok(if failing { EXIT_FINDINGS } else { 0 })
+}
+
+/// `{shard}` in an output path is the shard, `I-of-N` (`all` without shards): the children of
+/// a Batch array job get the same command, and each must write its own report.
+fn with_shard(path: &std::path::Path, shard: Option<Shard>) -> std::path::PathBuf {
+    let text = path.to_string_lossy();
+    if !text.contains("{shard}") {
+        return path.to_owned();
+    }
+    let name = shard.map_or_else(
+        || "all".to_owned(),
+        |s| format!("{}-of-{}", s.index, s.count),
+    );
+    text.replace("{shard}", &name).into()
 }
 
 /// `--shard`, or AWS Batch's array index and size when the job is an array job.
@@ -92,6 +113,7 @@ pub(super) fn ecr(args: SweepEcrArgs) -> Result<u8> {
     } else {
         args.region.clone()
     };
+    let this_shard = shard(&args)?;
     let sweep = SweepOptions {
         regions,
         registry_id: args.registry_id.clone(),
@@ -103,7 +125,7 @@ pub(super) fn ecr(args: SweepEcrArgs) -> Result<u8> {
         },
         pushed_since: args.pushed_since.as_deref().map(duration).transpose()?,
         max_images_per_repo: args.max_images_per_repo,
-        shard: shard(&args)?,
+        shard: this_shard,
         now: chrono::Utc::now().timestamp(),
     };
     let mut options = ScanOptions {
@@ -118,8 +140,96 @@ pub(super) fn ecr(args: SweepEcrArgs) -> Result<u8> {
         options.threads = n.max(1);
     }
     options.cache = args.cache.open(true)?;
-    let report = sweep::run(&sweep, &options)?;
-    finish(&report, &args.report)
+    let shown = Progress::start(&mut options);
+    let step = |step: SweepStep| {
+        if let Some(p) = &shown {
+            p.step(step);
+        }
+    };
+    let report = sweep::run(&sweep, &options, &step);
+    if let Some(p) = shown {
+        p.bar.finish_and_clear();
+    }
+    finish(&report?, &args.report, this_shard)
+}
+
+/// A status line on standard error while a sweep runs, when that is a terminal: repositories
+/// judged, images to scan, layers read and what the cache saved.
+struct Progress {
+    bar: indicatif::ProgressBar,
+    counts: std::sync::Arc<std::sync::Mutex<Counts>>,
+}
+
+#[derive(Default)]
+struct Counts {
+    repositories: usize,
+    judged: usize,
+    images: Option<usize>,
+    layers_read: usize,
+    bytes_read: u64,
+    layers_cached: usize,
+    bytes_saved: u64,
+}
+
+impl Counts {
+    fn line(&self) -> String {
+        let mut line = format!("repositories {}/{}", self.judged, self.repositories);
+        if let Some(images) = self.images {
+            line.push_str(&format!(", images {images}"));
+        }
+        line.push_str(&format!(
+            ", layers read {} ({})",
+            self.layers_read,
+            crate::text::human_size(self.bytes_read)
+        ));
+        if self.layers_cached > 0 {
+            line.push_str(&format!(
+                ", from cache {} ({} not downloaded)",
+                self.layers_cached,
+                crate::text::human_size(self.bytes_saved)
+            ));
+        }
+        line
+    }
+}
+
+impl Progress {
+    fn start(options: &mut ScanOptions) -> Option<Progress> {
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar.set_message("listing repositories");
+        let counts = std::sync::Arc::new(std::sync::Mutex::new(Counts::default()));
+        let (shown, layers) = (bar.clone(), counts.clone());
+        options.progress = Some(std::sync::Arc::new(move |layer: crate::scan::LayerDone| {
+            let mut c = layers.lock().unwrap_or_else(|p| p.into_inner());
+            if layer.from_cache {
+                c.layers_cached += 1;
+                c.bytes_saved += layer.blob_bytes;
+            } else {
+                c.layers_read += 1;
+                c.bytes_read += layer.blob_bytes;
+            }
+            shown.set_message(c.line());
+        }));
+        Some(Progress { bar, counts })
+    }
+
+    fn step(&self, step: SweepStep) {
+        let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        match step {
+            SweepStep::RepositoriesListed(n) => c.repositories += n,
+            SweepStep::RepositoryJudged => c.judged += 1,
+            SweepStep::ImagesChosen(n) => c.images = Some(n),
+        }
+        self.bar.set_message(c.line());
+    }
 }
 
 pub(super) fn merge(args: SweepMergeArgs) -> Result<u8> {
@@ -137,5 +247,28 @@ pub(super) fn merge(args: SweepMergeArgs) -> Result<u8> {
         parts.push(part);
     }
     let report = sweep::merge(parts);
-    finish(&report, &args.report)
+    finish(&report, &args.report, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn each_shard_names_its_own_output() {
+        let shard = Some(Shard { index: 3, count: 8 });
+        assert_eq!(
+            with_shard(Path::new("s3://b/night/shard-{shard}.jsonl"), shard),
+            Path::new("s3://b/night/shard-3-of-8.jsonl")
+        );
+        assert_eq!(
+            with_shard(Path::new("out-{shard}.jsonl"), None),
+            Path::new("out-all.jsonl")
+        );
+        assert_eq!(
+            with_shard(Path::new("out.jsonl"), shard),
+            Path::new("out.jsonl")
+        );
+    }
 }

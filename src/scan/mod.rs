@@ -69,13 +69,15 @@ pub struct ScanOptions {
     pub cache: Option<Arc<dyn RecordCache>>,
 }
 
-/// One layer blob read, as progress reports it.
+/// One layer blob done, as progress reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LayerDone {
     /// Bytes of the blob as stored.
     pub blob_bytes: u64,
     /// Bytes of its tar stream.
     pub tar_bytes: u64,
+    /// Its record came from the cache: the blob was not downloaded.
+    pub from_cache: bool,
 }
 
 impl Default for ScanOptions {
@@ -371,6 +373,7 @@ fn make_record(
         progress(LayerDone {
             blob_bytes: facts.size,
             tar_bytes: content.tar_size,
+            from_cache: false,
         });
     }
     let diff_id = content.diff_id.clone().expect("the walk sets the diff_id");
@@ -534,6 +537,13 @@ fn read_blobs(
                 )
             })?;
         if let Some((facts, record)) = cached(options, desc, declared, &job.key) {
+            if let Some(progress) = &options.progress {
+                progress(LayerDone {
+                    blob_bytes: facts.size,
+                    tar_bytes: record.content.tar_size,
+                    from_cache: true,
+                });
+            }
             return Ok((facts, record, true));
         }
         let mut blob = store.open(desc)?;

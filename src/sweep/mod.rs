@@ -96,9 +96,25 @@ pub struct SweepOptions {
     pub now: i64,
 }
 
+/// How far a sweep has got, for a progress display. Layers are told of through
+/// [`ScanOptions::progress`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SweepStep {
+    /// A region's repositories were listed: this many more are to be judged.
+    RepositoriesListed(usize),
+    /// One more repository was judged and its images listed.
+    RepositoryJudged,
+    /// Every image to scan is known: this many.
+    ImagesChosen(usize),
+}
+
 /// Runs a sweep. Errors only when nothing at all could be listed; every other failure (a
 /// repository's images, an image that vanished or cannot be read) is in the report.
-pub fn run(sweep: &SweepOptions, options: &ScanOptions) -> Result<SweepReport> {
+pub fn run(
+    sweep: &SweepOptions,
+    options: &ScanOptions,
+    progress: &(dyn Fn(SweepStep) + Sync),
+) -> Result<SweepReport> {
     let runtime = registry::runtime()?;
     let globs = compile_globs(&sweep.repositories)?;
     let mut report = SweepReport::default();
@@ -141,6 +157,7 @@ pub fn run(sweep: &SweepOptions, options: &ScanOptions) -> Result<SweepReport> {
                 Some((host, listed))
             })
             .collect();
+        progress(SweepStep::RepositoriesListed(chosen_repositories.len()));
         // What the repositories of a registry share (its scanning configuration, the scanning
         // applied to each, their KMS keys) is asked once per registry, in batches.
         let mut by_registry: HashMap<String, (EcrHost, Vec<&ecr::ListedRepository>)> =
@@ -191,6 +208,7 @@ pub fn run(sweep: &SweepOptions, options: &ScanOptions) -> Result<SweepReport> {
                             ),
                             ecr::list_images(host, &listed.name, sdk)
                         );
+                        progress(SweepStep::RepositoryJudged);
                         (host.clone(), listed.name.clone(), posture, images)
                     }
                 })
@@ -264,6 +282,7 @@ pub fn run(sweep: &SweepOptions, options: &ScanOptions) -> Result<SweepReport> {
         });
     }
 
+    progress(SweepStep::ImagesChosen(targets.len()));
     let (scanned, stats) = scan::read_many(&targets, &options);
     let mut diff_ids = HashSet::new();
     for ((_, name), result) in targets.iter().zip(scanned) {
