@@ -159,9 +159,8 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
     // Two shards, then the merge: the same repositories and images as the whole sweep.
     let dir = tempfile::tempdir().unwrap();
     let mut parts = Vec::new();
-    for shard in ["0/2", "1/2"] {
-        let path = dir.path().join(format!("shard-{}.jsonl", &shard[..1]));
-        let (code, _, stderr) = sweep(
+    let shard_sweep = |shard: &str, output: &str| {
+        sweep(
             &moto,
             &registry,
             &[
@@ -173,11 +172,15 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
                 "--format",
                 "jsonl",
                 "--output",
-                path.to_str().unwrap(),
+                output,
                 "--fail-on",
                 "never",
             ],
-        );
+        )
+    };
+    for shard in ["0/2", "1/2"] {
+        let path = dir.path().join(format!("shard-{}.jsonl", &shard[..1]));
+        let (code, _, stderr) = shard_sweep(shard, path.to_str().unwrap());
         assert_eq!(code, 0, "{stderr}");
         parts.push(path);
     }
@@ -214,23 +217,7 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
         "s3://sweeps/nightly/shard-0-of-2.jsonl",
         "s3://sweeps/nightly/shard-1-of-2.jsonl",
     ];
-    let (code, _, stderr) = sweep(
-        &moto,
-        &registry,
-        &[
-            "ecr",
-            "--region",
-            "us-east-1",
-            "--shard",
-            "0/2",
-            "--format",
-            "jsonl",
-            "--output",
-            "s3://sweeps/nightly/shard-{shard}.jsonl",
-            "--fail-on",
-            "never",
-        ],
-    );
+    let (code, _, stderr) = shard_sweep("0/2", "s3://sweeps/nightly/shard-{shard}.jsonl");
     assert_eq!(code, 0, "{stderr}");
     moto.put_object(
         "sweeps",
@@ -240,7 +227,7 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
     let sarif = moto
         .layerguard()
         .args(["sweep", "merge", "--format", "sarif", "--fail-on", "never"])
-        .args(&urls)
+        .args(urls)
         .output()
         .unwrap();
     assert!(
