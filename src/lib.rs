@@ -52,6 +52,7 @@ pub mod scan;
 pub mod signatures;
 pub mod source;
 pub mod sweep;
+pub mod taskdef;
 pub mod text;
 
 pub use error::{Error, Result};

@@ -20,3 +20,4 @@ mod rules;
 mod sbom;
 mod sources;
 mod sweep;
+mod taskdef;

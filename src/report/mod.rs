@@ -6,6 +6,7 @@ mod junit;
 mod sarif;
 mod spdx;
 mod table;
+pub mod taskdef;
 
 use crate::digest::Digest;
 use crate::finding::{Finding, RuleMeta, Severity};

@@ -25,11 +25,11 @@ use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, Write};
 
-const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(super) const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 const INFORMATION_URI: &str = "https://github.com/layerguard/layerguard";
 const ROOTFS: &str = "ROOTFS";
 const FALLBACK_URI: &str = "Dockerfile";
-const FINGERPRINT_KEY: &str = "layerguard/v1";
+pub(super) const FINGERPRINT_KEY: &str = "layerguard/v1";
 const LINE_HASH_KEY: &str = "primaryLocationLineHash";
 const CATEGORY_PREFIX: &str = "layerguard";
 
@@ -310,7 +310,7 @@ fn fingerprint_place(loc: &Location) -> String {
     }
 }
 
-fn hash_parts(parts: &[&str]) -> [u8; 32] {
+pub(super) fn hash_parts(parts: &[&str]) -> [u8; 32] {
     let mut h = Sha256::new();
     for part in parts {
         h.update(part.as_bytes());
@@ -327,7 +327,7 @@ struct Descriptors {
     index: HashMap<String, usize>,
 }
 
-fn descriptor_id(meta: &RuleMeta, severity: Severity) -> String {
+pub(super) fn descriptor_id(meta: &RuleMeta, severity: Severity) -> String {
     if severity == meta.severity {
         meta.code.to_owned()
     } else {
@@ -427,15 +427,7 @@ fn log(report: &ScanReport, budget: usize, limits: Limits) -> Value {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
-            "tool": {
-                "driver": {
-                    "name": report.tool.name,
-                    "version": report.tool.version,
-                    "semanticVersion": report.tool.version,
-                    "informationUri": INFORMATION_URI,
-                    "rules": descriptors.rules,
-                }
-            },
+            "tool": tool(&report.tool, descriptors.rules),
             "automationDetails": {
                 "id": category(&report.image),
                 "description": { "text": format!(
@@ -453,6 +445,19 @@ fn log(report: &ScanReport, budget: usize, limits: Limits) -> Value {
             "results": results,
             "properties": run_properties(report),
         }],
+    })
+}
+
+/// The run's `tool`: the driver and the rule descriptors its results point into.
+pub(super) fn tool(tool: &super::Tool, rules: Vec<Value>) -> Value {
+    json!({
+        "driver": {
+            "name": tool.name,
+            "version": tool.version,
+            "semanticVersion": tool.version,
+            "informationUri": INFORMATION_URI,
+            "rules": rules,
+        }
     })
 }
 
@@ -497,7 +502,7 @@ pub(super) fn stable_image_name(image: &ImageSummary) -> String {
 }
 
 /// Keeps what reads well in a category and cannot be mistaken for its structure.
-fn sanitise(name: &str) -> String {
+pub(super) fn sanitise(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/') {
@@ -525,7 +530,7 @@ fn run_properties(report: &ScanReport) -> Value {
     p
 }
 
-fn rule(meta: &RuleMeta, severity: Severity) -> Value {
+pub(super) fn rule(meta: &RuleMeta, severity: Severity) -> Value {
     let mut descriptor = json!({
         "id": descriptor_id(meta, severity),
         "name": meta.name,
@@ -641,7 +646,7 @@ fn result(
     r
 }
 
-fn level(severity: Severity) -> &'static str {
+pub(super) fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical | Severity::High => "error",
         Severity::Medium => "warning",
@@ -663,7 +668,7 @@ fn security_severity(severity: Severity) -> &'static str {
 
 /// Percent-encodes everything but unreserved characters and `/`, so any file name, including one
 /// with spaces, `%`, `#` or a `:` that would read as a scheme, is a valid relative URI reference.
-fn encode_uri_path(path: &str) -> String {
+pub(super) fn encode_uri_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
