@@ -2,7 +2,7 @@
 //! reports the same; a corrupt entry is a warning, a correct report, and is rebuilt; the S3 tier,
 //! on a real moto server, serves a machine whose local directory is empty.
 
-use crate::support::moto::{Moto, aws_isolation, python};
+use crate::support::moto::{Moto, aws_isolation};
 use crate::support::*;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -254,7 +254,7 @@ fn the_s3_tier_serves_a_machine_with_an_empty_directory() {
     let relative = entry.strip_prefix(first_machine.path()).unwrap();
     let object = format!("team/layerguard/{}", relative.display());
     let whole = std::fs::read(entry).unwrap();
-    put_object(&moto, "layer-records", &object, &whole[..whole.len() / 2]);
+    moto.put_object("layer-records", &object, &whole[..whole.len() / 2]);
     let third_machine = tempfile::tempdir().unwrap();
     let torn = run(third_machine.path(), shared);
     assert_eq!(read(&torn), (1, n - 1));
@@ -281,20 +281,4 @@ fn the_s3_tier_serves_a_machine_with_an_empty_directory() {
         warnings.contains("S3 cache s3://no-such-bucket/x") && warnings.contains("NoSuchBucket"),
         "{warnings}"
     );
-}
-
-/// Writes an object to moto's S3 with boto3, behind the cache's back.
-fn put_object(moto: &Moto, bucket: &str, key: &str, body: &[u8]) {
-    let script = "import sys, boto3
-s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1',
-                  aws_access_key_id='testing', aws_secret_access_key='testing')
-s3.put_object(Bucket=sys.argv[2], Key=sys.argv[3], Body=sys.stdin.buffer.read())";
-    let mut child = std::process::Command::new(python().unwrap())
-        .args(["-c", script, &moto.endpoint, bucket, key])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), body).unwrap();
-    drop(child.stdin.take());
-    assert!(child.wait().unwrap().success(), "put {key}");
 }

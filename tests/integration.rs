@@ -11,6 +11,7 @@ mod ecr;
 mod hostile;
 mod inventory;
 mod languages;
+mod own_image;
 mod real_inputs;
 mod records;
 mod registry;

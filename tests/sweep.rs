@@ -205,6 +205,68 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
             merged["totals"]
         );
     }
+
+    // Shards of a Batch array job leave their reports in S3; the merge reads them there and
+    // writes the whole sweep as one SARIF run that code scanning accepts.
+    moto.setup(&json!({ "buckets": ["sweeps"] }));
+    let mut urls = Vec::new();
+    for part in &parts {
+        let key = format!("nightly/{}", part.file_name().unwrap().to_str().unwrap());
+        moto.put_object("sweeps", &key, &std::fs::read(part).unwrap());
+        urls.push(format!("s3://sweeps/{key}"));
+    }
+    let sarif = moto
+        .layerguard()
+        .args(["sweep", "merge", "--format", "sarif", "--fail-on", "never"])
+        .args(&urls)
+        .output()
+        .unwrap();
+    assert!(
+        sarif.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sarif.stderr)
+    );
+    let sarif: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let schema: Value =
+        serde_json::from_str(include_str!("schemas/sarif-schema-2.1.0.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let runs = sarif["runs"].as_array().unwrap();
+    assert_eq!(
+        runs.len(),
+        1,
+        "GitHub takes at most 20 runs; a sweep is one"
+    );
+    let findings = |v: &Value| v["findings"].as_array().map_or(0, Vec::len);
+    let expected: usize = whole["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(findings)
+        .chain(
+            whole["images"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| findings(&i["report"])),
+        )
+        .sum();
+    assert_eq!(runs[0]["results"].as_array().unwrap().len(), expected);
+    let missing = moto
+        .layerguard()
+        .args(["sweep", "merge", "s3://sweeps/nightly/no-such-shard.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("s3://sweeps/nightly/no-such-shard.jsonl") && stderr.contains("NoSuchKey"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -53,6 +53,14 @@ pub enum CacheError {
     /// The runtime the S3 client runs on could not start.
     #[error("S3 cache: cannot start its runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// An object asked for by URL could not be read.
+    #[error("{url}: {reason}")]
+    Object {
+        /// `s3://BUCKET/KEY`.
+        url: String,
+        /// Why, in AWS's words.
+        reason: String,
+    },
 }
 
 /// The user's cache directory for layerguard: `$XDG_CACHE_HOME/layerguard`, else

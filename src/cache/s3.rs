@@ -98,6 +98,44 @@ impl S3Cache {
         })
     }
 
+    /// The whole object at `url` (`s3://BUCKET/KEY`), with the tier's client and credentials:
+    /// what `sweep merge` reads shards' reports with.
+    pub fn read_object(url: &str) -> Result<Vec<u8>, CacheError> {
+        let store = S3Cache::open(url)?;
+        if store.prefix.is_empty() {
+            return Err(CacheError::Url {
+                url: url.to_owned(),
+                reason: "no object key",
+            });
+        }
+        let failed = |reason: String| CacheError::Object {
+            url: url.to_owned(),
+            reason,
+        };
+        store.run(async {
+            let out = store
+                .client
+                .get_object()
+                .bucket(&store.bucket)
+                .key(&store.prefix)
+                .send()
+                .await
+                .map_err(|e| match e.code() {
+                    Some(code) => failed(format!(
+                        "GetObject failed: {code}: {}",
+                        e.message().unwrap_or("no message")
+                    )),
+                    None => failed(format!("GetObject failed: {}", DisplayErrorContext(&e))),
+                })?;
+            let body = out
+                .body
+                .collect()
+                .await
+                .map_err(|e| failed(format!("the object could not be read whole: {e}")))?;
+            Ok(body.to_vec())
+        })
+    }
+
     fn object_key(&self, key: &RecordKey) -> String {
         match self.prefix.as_str() {
             "" => entry_path(key),

@@ -123,6 +123,8 @@ enum SweepFormatArg {
     Json,
     /// JSON Lines, what `sweep merge` reads.
     Jsonl,
+    /// SARIF 2.1.0: one run for the whole sweep, for GitHub code scanning.
+    Sarif,
 }
 
 #[derive(Debug, clap::Args)]

@@ -13,6 +13,7 @@ fn format_of(format: SweepFormatArg) -> SweepFormat {
         SweepFormatArg::Table => SweepFormat::Table,
         SweepFormatArg::Json => SweepFormat::Json,
         SweepFormatArg::Jsonl => SweepFormat::JsonLines,
+        SweepFormatArg::Sarif => SweepFormat::Sarif,
     }
 }
 
@@ -124,9 +125,15 @@ pub(super) fn ecr(args: SweepEcrArgs) -> Result<u8> {
 pub(super) fn merge(args: SweepMergeArgs) -> Result<u8> {
     let mut parts = Vec::new();
     for path in &args.files {
-        let file = std::fs::File::open(path).with_context(|| format!("{}", path.display()))?;
-        let part = read_lines(std::io::BufReader::new(file), &path.display().to_string())
-            .map_err(anyhow::Error::msg)?;
+        let name = path.display().to_string();
+        let part = if name.starts_with("s3://") {
+            let bytes = crate::cache::S3Cache::read_object(&name)?;
+            read_lines(&bytes[..], &name)
+        } else {
+            let file = std::fs::File::open(path).with_context(|| name.clone())?;
+            read_lines(std::io::BufReader::new(file), &name)
+        }
+        .map_err(anyhow::Error::msg)?;
         parts.push(part);
     }
     let report = sweep::merge(parts);

@@ -61,11 +61,13 @@ pub struct Binary {
 
 impl Binary {
     /// True for programs (as opposed to shared libraries): `ET_EXEC`, or a PIE, which is
-    /// `ET_DYN` with an interpreter. Relocatable objects and core files never run.
+    /// `ET_DYN` with an interpreter. Relocatable objects and core files never run. A library
+    /// that can also be run to print its version (glibc's `libc.so.6` has an interpreter too)
+    /// names itself with a `DT_SONAME`, which programs do not have, and is a library.
     pub fn is_executable(&self) -> bool {
         match self.elf_type {
             ElfType::Exec => true,
-            ElfType::Dyn => self.interpreter.is_some(),
+            ElfType::Dyn => self.interpreter.is_some() && self.soname.is_none(),
             _ => false,
         }
     }

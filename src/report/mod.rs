@@ -3,7 +3,9 @@
 mod cyclonedx;
 mod json;
 mod junit;
-mod sarif;
+/// SARIF building blocks are shared with the sweep's report, which writes one run for many
+/// images.
+pub(crate) mod sarif;
 mod spdx;
 mod table;
 pub mod taskdef;

@@ -25,13 +25,13 @@ use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, Write};
 
-pub(super) const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-const INFORMATION_URI: &str = "https://github.com/layerguard/layerguard";
+pub(crate) const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(crate) const INFORMATION_URI: &str = "https://github.com/layerguard/layerguard";
 const ROOTFS: &str = "ROOTFS";
 const FALLBACK_URI: &str = "Dockerfile";
-pub(super) const FINGERPRINT_KEY: &str = "layerguard/v1";
-const LINE_HASH_KEY: &str = "primaryLocationLineHash";
-const CATEGORY_PREFIX: &str = "layerguard";
+pub(crate) const FINGERPRINT_KEY: &str = "layerguard/v1";
+pub(crate) const LINE_HASH_KEY: &str = "primaryLocationLineHash";
+pub(crate) const CATEGORY_PREFIX: &str = "layerguard";
 
 /// What GitHub code scanning accepts in one upload.
 #[derive(Debug, Clone, Copy)]
@@ -226,7 +226,7 @@ enum Place {
 
 /// The path relative to `ROOTFS`, unless it is the root itself or climbs out of it with `..`
 /// (a hostile layer's entry), which must not resolve to a file beside the consumer's checkout.
-fn rootfs_path(location: &Location) -> Option<&str> {
+pub(crate) fn rootfs_path(location: &Location) -> Option<&str> {
     let relative = location.path.as_deref()?.trim_start_matches('/');
     let climbs = relative.split('/').any(|part| part == "..");
     (!relative.is_empty() && !climbs).then_some(relative)
@@ -259,7 +259,7 @@ fn places(items: &[Item]) -> Vec<Place> {
 }
 
 /// Sixteen hex digits, the width of the hashes GitHub's uploader writes.
-fn line_hash(code: &str, path: &str) -> String {
+pub(crate) fn line_hash(code: &str, path: &str) -> String {
     let digest = hash_parts(&[code, path]);
     hex::encode(&digest[..8])
 }
@@ -301,7 +301,7 @@ fn fingerprints(report: &ScanReport, items: &[Item]) -> Vec<String> {
 /// Code scanning matches alerts across runs by this, so it leaves out what changes between builds
 /// of the same image: the layer index, the message wording, and the tag or digest of the
 /// reference.
-fn fingerprint_place(loc: &Location) -> String {
+pub(crate) fn fingerprint_place(loc: &Location) -> String {
     match (&loc.path, &loc.config, loc.layer) {
         (Some(path), _, _) => format!("path:{path}"),
         (None, Some(config), _) => format!("config:{config}"),
@@ -310,7 +310,7 @@ fn fingerprint_place(loc: &Location) -> String {
     }
 }
 
-pub(super) fn hash_parts(parts: &[&str]) -> [u8; 32] {
+pub(crate) fn hash_parts(parts: &[&str]) -> [u8; 32] {
     let mut h = Sha256::new();
     for part in parts {
         h.update(part.as_bytes());
@@ -327,7 +327,7 @@ struct Descriptors {
     index: HashMap<String, usize>,
 }
 
-pub(super) fn descriptor_id(meta: &RuleMeta, severity: Severity) -> String {
+pub(crate) fn descriptor_id(meta: &RuleMeta, severity: Severity) -> String {
     if severity == meta.severity {
         meta.code.to_owned()
     } else {
@@ -502,7 +502,7 @@ pub(super) fn stable_image_name(image: &ImageSummary) -> String {
 }
 
 /// Keeps what reads well in a category and cannot be mistaken for its structure.
-pub(super) fn sanitise(name: &str) -> String {
+pub(crate) fn sanitise(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/') {
@@ -530,7 +530,7 @@ fn run_properties(report: &ScanReport) -> Value {
     p
 }
 
-pub(super) fn rule(meta: &RuleMeta, severity: Severity) -> Value {
+pub(crate) fn rule(meta: &RuleMeta, severity: Severity) -> Value {
     let mut descriptor = json!({
         "id": descriptor_id(meta, severity),
         "name": meta.name,
@@ -646,7 +646,7 @@ fn result(
     r
 }
 
-pub(super) fn level(severity: Severity) -> &'static str {
+pub(crate) fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical | Severity::High => "error",
         Severity::Medium => "warning",
@@ -668,7 +668,7 @@ fn security_severity(severity: Severity) -> &'static str {
 
 /// Percent-encodes everything but unreserved characters and `/`, so any file name, including one
 /// with spaces, `%`, `#` or a `:` that would read as a scheme, is a valid relative URI reference.
-pub(super) fn encode_uri_path(path: &str) -> String {
+pub(crate) fn encode_uri_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {

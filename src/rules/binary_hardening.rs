@@ -125,6 +125,14 @@ mod tests {
         let mut lib = exe(Hardening::default());
         lib.interpreter = None;
         assert!(missing(&lib).is_empty(), "shared libraries are not judged");
+        // glibc's libc.so.6 can be run, so it has an interpreter; its soname says what it is.
+        let mut libc = exe(Hardening {
+            relro: Relro::Partial,
+            ..FULL
+        });
+        libc.path = "/lib/x86_64-linux-gnu/libc.so.6".into();
+        libc.soname = Some("libc.so.6".into());
+        assert!(missing(&libc).is_empty(), "a runnable library is a library");
     }
 
     #[test]

@@ -12,9 +12,13 @@ use crate::posture::{Encryption, RepositoryPolicy, RepositoryPosture};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ecr::config::http::HttpResponse;
 use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_ecr::types::{ScanFrequency, ScanType};
+use aws_sdk_ecr::types::{
+    RegistryScanningConfiguration, Repository, RepositoryScanningConfiguration, ScanFrequency,
+    ScanType,
+};
 use base64::Engine as _;
 use serde_json::Value;
+use std::collections::HashMap;
 use std::fmt;
 
 /// An ECR registry host, `ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]`.
@@ -175,21 +179,150 @@ fn decode_token(token: &str) -> Result<Login, String> {
 /// permission, a throttled call that ran out of retries) is `None` with a warning naming the
 /// permission, so the image scan goes on.
 pub async fn posture(host: &EcrHost, repository: &str, sdk: &SdkConfig) -> RepositoryPosture {
-    let ecr = ecr_client(host, sdk);
-    let mut warnings = Vec::new();
-    let mut skipped = |permission: &str, checks: &str, failure: Failure| {
-        warnings.push(failure.warning(permission, checks));
-    };
+    let described = ecr_client(host, sdk)
+        .describe_repositories()
+        .registry_id(&host.account)
+        .repository_names(repository)
+        .send()
+        .await
+        .map(|out| out.repositories().first().cloned())
+        .map_err(|e| Failure::of(&e));
+    let keys: Vec<&str> = described
+        .as_ref()
+        .ok()
+        .and_then(Option::as_ref)
+        .and_then(customer_key)
+        .into_iter()
+        .collect();
+    let registry = read_registry(host, &[repository], &keys, sdk).await;
+    assemble(host, repository, described, &registry, sdk).await
+}
 
-    let (described, registry_scanning, repository_scanning, lifecycle, policy) = tokio::join!(
-        ecr.describe_repositories()
-            .registry_id(&host.account)
-            .repository_names(repository)
-            .send(),
-        ecr.get_registry_scanning_configuration().send(),
-        ecr.batch_get_repository_scanning_configuration()
-            .repository_names(repository)
-            .send(),
+/// What the repositories of one registry share, read once for all of them: the registry's
+/// scanning configuration, the scanning ECR applies to each repository (asked 25 at a time)
+/// and whether each KMS key they name is customer-managed. A sweep asks this once per
+/// registry rather than once per repository.
+pub struct RegistryReads {
+    scanning: Result<RegistryScanning, Failure>,
+    applied: HashMap<String, Result<Option<RepositoryScanningConfiguration>, Failure>>,
+    keys: HashMap<String, Result<Option<bool>, Failure>>,
+}
+
+/// The registry-level scanning settings.
+struct RegistryScanning {
+    /// The account the answer is for: settings of another account say nothing about ours.
+    registry_id: Option<String>,
+    configuration: Option<RegistryScanningConfiguration>,
+}
+
+/// `BatchGetRepositoryScanningConfiguration` takes at most this many names.
+const SCANNING_BATCH: usize = 25;
+
+/// Reads what `repositories` of `host` share; `keys` are the KMS keys their encryption names.
+pub async fn read_registry(
+    host: &EcrHost,
+    repositories: &[&str],
+    keys: &[&str],
+    sdk: &SdkConfig,
+) -> RegistryReads {
+    use futures_util::StreamExt;
+    let ecr = ecr_client(host, sdk);
+    let kms = kms_client(host, sdk);
+    let scanning = async {
+        ecr.get_registry_scanning_configuration()
+            .send()
+            .await
+            .map(|out| RegistryScanning {
+                registry_id: out.registry_id().map(str::to_owned),
+                configuration: out.scanning_configuration().cloned(),
+            })
+            .map_err(|e| Failure::of(&e))
+    };
+    let applied = futures_util::stream::iter(repositories.chunks(SCANNING_BATCH))
+        .map(|names| {
+            let ecr = &ecr;
+            async move {
+                let answer = ecr
+                    .batch_get_repository_scanning_configuration()
+                    .set_repository_names(Some(names.iter().map(|n| n.to_string()).collect()))
+                    .send()
+                    .await;
+                names
+                    .iter()
+                    .map(|name| {
+                        let found = match &answer {
+                            Ok(out) => Ok(out
+                                .scanning_configurations()
+                                .iter()
+                                .find(|c| {
+                                    c.repository_name() == Some(*name)
+                                        && c.repository_arn()
+                                            .and_then(arn_account)
+                                            .is_none_or(|a| a == host.account)
+                                })
+                                .cloned()),
+                            Err(e) => Err(Failure::of(e)),
+                        };
+                        (name.to_string(), found)
+                    })
+                    .collect::<Vec<_>>()
+            }
+        })
+        .buffer_unordered(4)
+        .collect::<Vec<_>>();
+    let mut distinct: Vec<&str> = keys.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let keys = futures_util::stream::iter(distinct)
+        .map(|key| {
+            let kms = &kms;
+            async move {
+                let managed = kms
+                    .describe_key()
+                    .key_id(key)
+                    .send()
+                    .await
+                    .map(|out| {
+                        out.key_metadata()
+                            .and_then(|m| m.key_manager())
+                            .map(|m| m.as_str() == "CUSTOMER")
+                    })
+                    .map_err(|e| Failure::of(&e));
+                (key.to_owned(), managed)
+            }
+        })
+        .buffer_unordered(8)
+        .collect::<HashMap<_, _>>();
+    let (scanning, applied, keys) = tokio::join!(scanning, applied, keys);
+    RegistryReads {
+        scanning,
+        applied: applied.into_iter().flatten().collect(),
+        keys,
+    }
+}
+
+/// The KMS key a repository's encryption names, when only `kms:DescribeKey` can tell whether
+/// it is customer-managed (no key, or the alias, is ECR's own AWS-managed key).
+pub fn customer_key(repository: &Repository) -> Option<&str> {
+    let config = repository.encryption_configuration()?;
+    if config.encryption_type().as_str() == "AES256" {
+        return None;
+    }
+    config.kms_key().filter(|key| *key != "alias/aws/ecr")
+}
+
+/// A repository's posture from its listing (`described`, as `DescribeRepositories` gave it),
+/// what its registry shares, and the two settings only a per-repository call gives: its
+/// lifecycle policy and its repository policy.
+pub async fn assemble(
+    host: &EcrHost,
+    repository: &str,
+    described: Result<Option<Repository>, Failure>,
+    registry: &RegistryReads,
+    sdk: &SdkConfig,
+) -> RepositoryPosture {
+    let ecr = ecr_client(host, sdk);
+    let (lifecycle, policy) = tokio::join!(
         ecr.get_lifecycle_policy()
             .registry_id(&host.account)
             .repository_name(repository)
@@ -200,13 +333,18 @@ pub async fn posture(host: &EcrHost, repository: &str, sdk: &SdkConfig) -> Repos
             .send(),
     );
 
+    let mut warnings = Vec::new();
+    let mut skipped = |permission: &str, checks: &str, failure: &Failure| {
+        warnings.push(failure.warning(permission, checks));
+    };
+
     let described = match described {
-        Ok(out) => out.repositories().first().cloned(),
-        Err(e) => {
+        Ok(found) => found,
+        Err(failure) => {
             skipped(
                 "ecr:DescribeRepositories",
                 "the tag-mutability, scan-on-push and encryption checks were",
-                Failure::of(&e),
+                &failure,
             );
             None
         }
@@ -227,18 +365,22 @@ pub async fn posture(host: &EcrHost, repository: &str, sdk: &SdkConfig) -> Repos
 
     // The registry-level settings are the caller's own registry's: for a repository in another
     // account they say nothing about it.
-    let foreign = |account: Option<&str>| account.is_some_and(|a| a != host.account);
-    let registry = match registry_scanning {
-        Ok(out) if foreign(out.registry_id()) => {
+    let registry_level = match &registry.scanning {
+        Ok(out)
+            if out
+                .registry_id
+                .as_deref()
+                .is_some_and(|a| a != host.account) =>
+        {
             skipped(
                 "ecr:GetRegistryScanningConfiguration",
                 "the registry-level scanning check was",
-                Failure::other("the registry belongs to another account"),
+                &Failure::other("the registry belongs to another account"),
             );
             None
         }
         Ok(out) => {
-            let config = out.scanning_configuration();
+            let config = out.configuration.as_ref();
             let enhanced = config.and_then(|c| c.scan_type()) == Some(&ScanType::Enhanced);
             let rules_cover = config.is_some_and(|c| {
                 c.rules().iter().any(|rule| {
@@ -251,36 +393,30 @@ pub async fn posture(host: &EcrHost, repository: &str, sdk: &SdkConfig) -> Repos
             });
             Some((enhanced, rules_cover))
         }
-        Err(e) => {
+        Err(failure) => {
             skipped(
                 "ecr:GetRegistryScanningConfiguration",
                 "the registry-level scanning check was",
-                Failure::of(&e),
+                failure,
             );
             None
         }
     };
-    let applied = match repository_scanning {
-        Ok(out) => out
-            .scanning_configurations()
-            .iter()
-            .find(|c| {
-                c.repository_name() == Some(repository)
-                    && !foreign(c.repository_arn().and_then(arn_account))
-            })
-            .cloned(),
-        Err(e) => {
+    let applied = match registry.applied.get(repository) {
+        Some(Ok(found)) => found.clone(),
+        Some(Err(failure)) => {
             skipped(
                 "ecr:BatchGetRepositoryScanningConfiguration",
                 "the repository's scanning check was",
-                Failure::of(&e),
+                failure,
             );
             None
         }
+        None => None,
     };
     let scanning = Scanning {
-        enhanced: registry.map(|(enhanced, _)| enhanced),
-        rules_cover: registry.map(|(_, covered)| covered),
+        enhanced: registry_level.map(|(enhanced, _)| enhanced),
+        rules_cover: registry_level.map(|(_, covered)| covered),
         applied_frequency: applied
             .as_ref()
             .map(|c| c.scan_frequency().is_some_and(scans)),
@@ -303,7 +439,7 @@ pub async fn posture(host: &EcrHost, repository: &str, sdk: &SdkConfig) -> Repos
             skipped(
                 "ecr:GetLifecyclePolicy",
                 "the lifecycle-policy check was",
-                Failure::of(&e),
+                &Failure::of(&e),
             );
             None
         }
@@ -317,7 +453,7 @@ pub async fn posture(host: &EcrHost, repository: &str, sdk: &SdkConfig) -> Repos
                 skipped(
                     "ecr:GetRepositoryPolicy",
                     "the public-policy check was",
-                    Failure::other(&format!("the policy is not valid: {reason}")),
+                    &Failure::other(&format!("the policy is not valid: {reason}")),
                 );
                 None
             }
@@ -329,7 +465,7 @@ pub async fn posture(host: &EcrHost, repository: &str, sdk: &SdkConfig) -> Repos
             skipped(
                 "ecr:GetRepositoryPolicy",
                 "the public-policy check was",
-                Failure::of(&e),
+                &Failure::of(&e),
             );
             None
         }
@@ -344,26 +480,18 @@ pub async fn posture(host: &EcrHost, repository: &str, sdk: &SdkConfig) -> Repos
         Some(c) => {
             let key = c.kms_key().map(str::to_owned);
             let customer_managed = match key.as_deref() {
-                // No key named, or the alias: ECR's own AWS-managed key.
                 None | Some("alias/aws/ecr") => Some(false),
-                Some(key) => match kms_client(host, sdk)
-                    .describe_key()
-                    .key_id(key)
-                    .send()
-                    .await
-                {
-                    Ok(out) => out
-                        .key_metadata()
-                        .and_then(|m| m.key_manager())
-                        .map(|m| m.as_str() == "CUSTOMER"),
-                    Err(e) => {
+                Some(key) => match registry.keys.get(key) {
+                    Some(Ok(managed)) => *managed,
+                    Some(Err(failure)) => {
                         skipped(
                             "kms:DescribeKey",
                             "whether the KMS key is customer-managed was",
-                            Failure::of(&e),
+                            failure,
                         );
                         None
                     }
+                    None => None,
                 },
             };
             Some(Encryption::Kms {
@@ -385,15 +513,16 @@ pub async fn posture(host: &EcrHost, repository: &str, sdk: &SdkConfig) -> Repos
     }
 }
 
-/// The ECR client for `host`: its region whatever `sdk` says, since a token or a setting from
-/// another region's registry is someone else's, and FIPS endpoints for a FIPS host.
 /// One repository of a registry, as `DescribeRepositories` lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ListedRepository {
     /// The account that owns it.
     pub registry_id: String,
     /// The repository name (`team/app`).
     pub name: String,
+    /// Everything the listing says of it: tag mutability, scan-on-push, encryption, so that
+    /// judging it needs no second `DescribeRepositories`.
+    pub description: Repository,
 }
 
 /// One image of a repository, as `DescribeImages` lists it.
@@ -427,6 +556,7 @@ pub async fn list_repositories(host: &EcrHost, sdk: &SdkConfig) -> Result<Vec<Li
             Some(ListedRepository {
                 registry_id: r.registry_id()?.to_owned(),
                 name: r.repository_name()?.to_owned(),
+                description: r.clone(),
             })
         }));
     }
@@ -464,6 +594,8 @@ pub async fn list_images(
     Ok(out)
 }
 
+/// The ECR client for `host`: its region whatever `sdk` says, since a token or a setting from
+/// another region's registry is someone else's, and FIPS endpoints for a FIPS host.
 fn ecr_client(host: &EcrHost, sdk: &SdkConfig) -> aws_sdk_ecr::Client {
     let mut config =
         aws_sdk_ecr::config::Builder::from(sdk).region(Region::new(host.region.clone()));
@@ -646,7 +778,8 @@ fn narrows(condition: &Value) -> bool {
 }
 
 /// Why a call gave no answer, for a warning or an error.
-struct Failure {
+#[derive(Debug, Clone)]
+pub struct Failure {
     /// The AWS error code, like `AccessDeniedException`.
     code: Option<String>,
     /// What to tell the user.
@@ -654,7 +787,8 @@ struct Failure {
 }
 
 impl Failure {
-    fn of<E>(err: &SdkError<E, HttpResponse>) -> Failure
+    /// What an SDK call's error says.
+    pub fn of<E>(err: &SdkError<E, HttpResponse>) -> Failure
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {

@@ -8,6 +8,7 @@
 //! report of the whole sweep.
 
 pub mod report;
+pub mod sarif;
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
@@ -23,7 +24,7 @@ use crate::source::Source;
 use crate::source::ecr::{self, EcrHost, ListedImage};
 use crate::source::registry::{self, Credential, Secret};
 pub use report::{ImageEntry, RepositoryEntry, SweepFailure, SweepReport, Totals};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// Repositories whose settings and images are asked for at once.
@@ -127,7 +128,7 @@ pub fn run(sweep: &SweepOptions, options: &ScanOptions) -> Result<SweepReport> {
         };
         listed_any = true;
         let mut logged_in: HashSet<String> = HashSet::new();
-        let chosen_repositories: Vec<(EcrHost, String)> = repositories
+        let chosen_repositories: Vec<(EcrHost, ecr::ListedRepository)> = repositories
             .into_iter()
             .filter(|listed| globs.is_empty() || globs.is_match(&listed.name))
             .filter(|listed| {
@@ -137,22 +138,60 @@ pub fn run(sweep: &SweepOptions, options: &ScanOptions) -> Result<SweepReport> {
             })
             .filter_map(|listed| {
                 let host = EcrHost::parse(&registry_host(&listed.registry_id, region))?;
-                Some((host, listed.name))
+                Some((host, listed))
             })
             .collect();
-        // Each repository is a handful of API calls that wait on the network: several
-        // repositories at once, in listing order.
+        // What the repositories of a registry share (its scanning configuration, the scanning
+        // applied to each, their KMS keys) is asked once per registry, in batches.
+        let mut by_registry: HashMap<String, (EcrHost, Vec<&ecr::ListedRepository>)> =
+            HashMap::new();
+        for (host, listed) in &chosen_repositories {
+            by_registry
+                .entry(host.host.clone())
+                .or_insert_with(|| (host.clone(), Vec::new()))
+                .1
+                .push(listed);
+        }
+        let shared: HashMap<String, ecr::RegistryReads> = runtime.block_on(async {
+            let reads = by_registry.values().map(|(host, listed)| {
+                let names: Vec<&str> = listed.iter().map(|l| l.name.as_str()).collect();
+                let keys: Vec<&str> = listed
+                    .iter()
+                    .filter_map(|l| ecr::customer_key(&l.description))
+                    .collect();
+                let sdk = &sdk;
+                async move {
+                    (
+                        host.host.clone(),
+                        ecr::read_registry(host, &names, &keys, sdk).await,
+                    )
+                }
+            });
+            futures_util::future::join_all(reads)
+                .await
+                .into_iter()
+                .collect()
+        });
+        // Each repository is then two settings and its image list, calls that wait on the
+        // network: several repositories at once, in listing order.
         let asked = runtime.block_on(async {
             use futures_util::StreamExt;
-            futures_util::stream::iter(chosen_repositories)
-                .map(|(host, name)| {
+            futures_util::stream::iter(&chosen_repositories)
+                .map(|(host, listed)| {
                     let sdk = &sdk;
+                    let registry = &shared[&host.host];
                     async move {
                         let (posture, images) = tokio::join!(
-                            ecr::posture(&host, &name, sdk),
-                            ecr::list_images(&host, &name, sdk)
+                            ecr::assemble(
+                                host,
+                                &listed.name,
+                                Ok(Some(listed.description.clone())),
+                                registry,
+                                sdk
+                            ),
+                            ecr::list_images(host, &listed.name, sdk)
                         );
-                        (host, name, posture, images)
+                        (host.clone(), listed.name.clone(), posture, images)
                     }
                 })
                 .buffered(REPOSITORIES_AT_ONCE)

@@ -98,6 +98,8 @@ pub enum SweepFormat {
     Json,
     /// JSON Lines, for `sweep merge`.
     JsonLines,
+    /// SARIF, one run for the whole sweep.
+    Sarif,
 }
 
 impl SweepReport {
@@ -145,6 +147,7 @@ impl SweepReport {
                 write_line(out, &Line::Totals(self.totals))
             }
             SweepFormat::Table => self.table(out),
+            SweepFormat::Sarif => super::sarif::render(self, out),
         }
     }
 

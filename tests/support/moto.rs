@@ -108,6 +108,22 @@ impl Moto {
         serde_json::from_slice(&out.stdout).expect("moto_setup.py prints JSON")
     }
 
+    /// Writes an object to moto's S3 with boto3, behind layerguard's back.
+    pub fn put_object(&self, bucket: &str, key: &str, body: &[u8]) {
+        let script = "import sys, boto3
+s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1',
+                  aws_access_key_id='testing', aws_secret_access_key='testing')
+s3.put_object(Bucket=sys.argv[2], Key=sys.argv[3], Body=sys.stdin.buffer.read())";
+        let mut child = Command::new(python().unwrap())
+            .args(["-c", script, &self.endpoint, bucket, key])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), body).unwrap();
+        drop(child.stdin.take());
+        assert!(child.wait().unwrap().success(), "put {key}");
+    }
+
     /// The binary under test with exactly this server's AWS environment (nothing of the
     /// developer's AWS or Docker login leaks in).
     pub fn layerguard(&self) -> assert_cmd::Command {
