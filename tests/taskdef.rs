@@ -593,6 +593,22 @@ fn documents_that_are_not_task_definitions_exit_2_with_one_sentence() {
 }
 
 #[test]
+fn a_template_on_standard_input_is_refused_naming_standard_input() {
+    let text = std::fs::read_to_string(testdata("cloudformation.json")).unwrap();
+    let out = layerguard()
+        .args(["taskdef", "-"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: standard input is a CloudFormation template"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn no_containers_is_a_warning_not_an_error() {
     let s = lint(&testdata("empty-containers.json"), &[]);
     assert_eq!(s.code, 0, "{}", s.stderr);
@@ -726,6 +742,21 @@ fn sarif_points_at_the_file_and_field_and_validates() {
         secret["ruleId"], "LG104/high",
         "a descriptor per severity used"
     );
+}
+
+#[test]
+fn an_absolute_path_in_the_checkout_is_reported_relative_to_it() {
+    let out = layerguard()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("taskdef")
+        .arg(testdata("aws-efs.json"))
+        .args(["--format", "sarif"])
+        .output()
+        .unwrap();
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let uri = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"];
+    assert_eq!(uri, "testdata/taskdefs/aws-efs.json");
 }
 
 #[test]

@@ -8,6 +8,14 @@ use crate::taskdef;
 use anyhow::{Context, Result};
 use std::io::Read;
 
+/// An absolute path below the working directory, made relative to it: code scanning places results
+/// by paths relative to the checkout, and CI steps often pass absolute ones.
+fn in_checkout(file: &std::path::Path) -> Option<String> {
+    let here = std::env::current_dir().ok()?;
+    let relative = file.strip_prefix(&here).ok()?;
+    Some(relative.display().to_string())
+}
+
 pub(super) fn run(args: TaskdefArgs) -> Result<u8> {
     let settings = load_settings(args.config.as_deref())?;
     let from_stdin = args.file.as_os_str() == "-";
@@ -31,7 +39,8 @@ pub(super) fn run(args: TaskdefArgs) -> Result<u8> {
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     // No image facts yet: each container is judged by its task definition alone.
     let lint = taskdef::lint(&loaded, &[], &settings, &today);
-    let report = TaskDefinitionReport::new(&name, &loaded, lint);
+    let file = in_checkout(&args.file).unwrap_or(name);
+    let report = TaskDefinitionReport::new(&file, &loaded, lint);
 
     let output = output_file(args.output.as_deref());
     let fail_on = threshold(args.fail_on);
