@@ -117,6 +117,15 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A task-definition file is not one, or not a valid one. The reason completes the
+    /// sentence: `task.json is a CloudFormation template, not a task definition`.
+    #[error("{file} {reason}")]
+    TaskDefinition {
+        /// The file, or `standard input`.
+        file: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// An I/O error with the path it happened on.
     #[error("{path}: {cause}")]
     Io {

@@ -210,6 +210,35 @@ pub fn redact(secret: &str) -> String {
     format!("{prefix}***({} chars)", chars.len())
 }
 
+/// Asserts what every table of rules holds: codes that start with `prefix`, five characters long,
+/// unique and ascending; unique kebab-case names; a one-line summary, a rationale and a fix.
+#[cfg(test)]
+pub(crate) fn assert_rule_table(metas: &[&RuleMeta], prefix: &str) {
+    let mut last = "";
+    let mut names = std::collections::HashSet::new();
+    for m in metas {
+        assert!(m.code > last, "{} out of order", m.code);
+        last = m.code;
+        assert!(
+            m.code.starts_with(prefix) && m.code.len() == 5,
+            "{}",
+            m.code
+        );
+        assert!(names.insert(m.name), "duplicate name {}", m.name);
+        assert!(
+            m.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+            "{} is not kebab-case",
+            m.name
+        );
+        assert!(!m.summary.is_empty() && !m.rationale.is_empty() && !m.remediation.is_empty());
+        assert!(
+            !m.summary.ends_with('.'),
+            "{}: summary is one line without a period",
+            m.name
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

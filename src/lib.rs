@@ -21,9 +21,10 @@
 //! source or a layer type. [`scan`] drives them all and builds the [`report::ScanReport`], which
 //! the writers in [`report`] only format. [`cache`] keeps layer records between runs, beside the
 //! scan: the scan knows only the trait it implements ([`scan::RecordCache`]). [`sweep`] runs many
-//! images through [`scan`] at once and collects their reports. [`cli`] sits on top. Layers are
-//! read once, never extracted to disk; only metadata and the contents of files a rule or
-//! cataloger asked for are held in memory.
+//! images through [`scan`] at once and collects their reports. [`taskdef`] reads ECS task
+//! definitions and lints them from the vocabulary alone, beside the image pipeline; [`report`]
+//! writes its reports too. [`cli`] sits on top. Layers are read once, never extracted to disk;
+//! only metadata and the contents of files a rule or cataloger asked for are held in memory.
 
 // The `isal` feature's FFI lives in one module that allows it (layer::isal); everything else
 // may not, and without the feature nothing may.
@@ -52,6 +53,7 @@ pub mod scan;
 pub mod signatures;
 pub mod source;
 pub mod sweep;
+pub mod taskdef;
 pub mod text;
 
 pub use error::{Error, Result};

@@ -144,6 +144,31 @@ impl fmt::Display for ImageRef {
     }
 }
 
+/// True when an `allowed_registries` entry (a host or host glob, optionally with a path prefix)
+/// covers `reference`, whose registry (Docker Hub's names made one) is `registry`.
+pub fn allowed_by(entry: &str, registry: &str, reference: &ImageRef) -> bool {
+    let entry = entry.trim_end_matches('/');
+    let (host, prefix) = entry.split_once('/').unwrap_or((entry, ""));
+    // `*.dkr.ecr.*.amazonaws.com` allows every ECR registry: a host may be a glob.
+    let host_matches = if host.contains(['*', '?', '[']) {
+        globset::GlobBuilder::new(host)
+            .case_insensitive(true)
+            .build()
+            .is_ok_and(|g| g.compile_matcher().is_match(registry))
+    } else {
+        normalise_registry(host).eq_ignore_ascii_case(registry)
+    };
+    if !host_matches {
+        return false;
+    }
+    let repository = reference.repository.as_deref().unwrap_or("");
+    prefix.is_empty()
+        || repository == prefix
+        || repository
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -166,13 +166,25 @@ pub fn credential_by_name(name: &str, value: &str) -> Option<&'static str> {
         return None;
     }
     let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
-    let setting = value.is_empty()
+    let setting = (kind != "password" && is_number(value)) || is_setting(rules, value);
+    (!setting).then_some(kind)
+}
+
+/// True when `value` is a setting or a reference rather than a credential, whatever its name
+/// says: empty, a number, a boolean-like word, a version, a duration, a path, an ARN, a URL
+/// without userinfo or a `$VARIABLE`. For names that are credentials by convention
+/// (`AWS_ACCESS_KEY_ID`), where only the value can say it is not one.
+pub fn is_setting_value(value: &str) -> bool {
+    let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+    is_number(value) || is_setting(&ASSIGNMENT_RULES, value)
+}
+
+fn is_setting(rules: &AssignmentRules, value: &str) -> bool {
+    value.is_empty()
         || is_reference(value)
         || rules.settings.iter().any(|s| value.eq_ignore_ascii_case(s))
-        || (kind != "password" && is_number(value))
         || is_version(value)
-        || is_duration(value);
-    (!setting).then_some(kind)
+        || is_duration(value)
 }
 
 /// `name` lowercase, camelCase split and `-`/`.` read as `_`: `clientSecretUrl` becomes

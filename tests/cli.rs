@@ -130,7 +130,7 @@ fn rules_and_explain_list_every_rule() {
 #[test]
 fn readme_rules_table_is_current() {
     let out = layerguard()
-        .args(["rules", "--format", "markdown"])
+        .args(["rules", "--format", "markdown", "--only", "image"])
         .output()
         .unwrap();
     let table = String::from_utf8(out.stdout).unwrap();
@@ -138,7 +138,7 @@ fn readme_rules_table_is_current() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     assert!(
         readme.contains(&table),
-        "README rules table is stale; paste `layerguard rules --format markdown`"
+        "README rules table is stale; paste `layerguard rules --format markdown --only image`"
     );
 }
 

@@ -21,3 +21,4 @@ mod rules;
 mod sbom;
 mod sources;
 mod sweep;
+mod taskdef;

@@ -1,17 +1,28 @@
 //! `layerguard rules` and `layerguard explain`: the rule table and each rule's documentation,
 //! generated from the rules themselves.
 
-use super::ListFormat;
+use super::{ListFormat, RuleSet};
 use crate::rules::{self, RULES, RuleMeta};
+use crate::taskdef::checks::CHECKS;
 use anyhow::{Result, bail};
 use std::io::Write;
 
-/// The README's rules table; a test keeps the README in step with it.
-pub fn markdown_table() -> String {
+/// The rules of `only`, or all of them: image rules first, then task-definition checks.
+fn metas(only: Option<RuleSet>) -> Vec<&'static RuleMeta> {
+    let image = RULES.iter().map(|r| r.meta());
+    let task = CHECKS.iter().map(|c| c.meta());
+    match only {
+        Some(RuleSet::Image) => image.collect(),
+        Some(RuleSet::Taskdef) => task.collect(),
+        None => image.chain(task).collect(),
+    }
+}
+
+/// The README's rules table for `metas`; a test keeps the README in step with it.
+fn markdown_table(metas: &[&RuleMeta]) -> String {
     let mut s =
         String::from("| code | name | severity | what it finds |\n| --- | --- | --- | --- |\n");
-    for r in RULES {
-        let m = r.meta();
+    for m in metas {
         s.push_str(&format!(
             "| {} | `{}` | {} | {} |\n",
             m.code, m.name, m.severity, m.summary
@@ -21,8 +32,7 @@ pub fn markdown_table() -> String {
 }
 
 /// One line per rule, the columns padded to their widest entry and two spaces apart.
-fn plain_table() -> String {
-    let metas: Vec<&RuleMeta> = RULES.iter().map(|r| r.meta()).collect();
+fn plain_table(metas: &[&RuleMeta]) -> String {
     let width = |column: fn(&RuleMeta) -> usize| metas.iter().map(|&m| column(m)).max();
     let code = width(|m| m.code.len()).unwrap_or(0);
     let name = width(|m| m.name.len()).unwrap_or(0);
@@ -41,13 +51,21 @@ fn plain_table() -> String {
         .collect()
 }
 
-pub(super) fn list(format: ListFormat) -> Result<()> {
+pub(super) fn list(format: ListFormat, only: Option<RuleSet>) -> Result<()> {
     let mut out = std::io::stdout().lock();
+    let metas = metas(only);
     match format {
-        ListFormat::Table => write!(out, "{}", plain_table())?,
-        ListFormat::Markdown => write!(out, "{}", markdown_table())?,
+        ListFormat::Table => write!(out, "{}", plain_table(&metas))?,
+        // The README keeps the two tables in their own sections.
+        ListFormat::Markdown if only.is_none() => write!(
+            out,
+            "{}\n{}",
+            markdown_table(&self::metas(Some(RuleSet::Image))),
+            markdown_table(&self::metas(Some(RuleSet::Taskdef)))
+        )?,
+        ListFormat::Markdown => write!(out, "{}", markdown_table(&metas))?,
         ListFormat::Json => {
-            let rules: Vec<_> = RULES.iter().map(|r| meta_json(r.meta())).collect();
+            let rules: Vec<_> = metas.iter().map(|m| meta_json(m)).collect();
             serde_json::to_writer_pretty(&mut out, &rules)?;
             writeln!(out)?;
         }
@@ -67,10 +85,12 @@ fn meta_json(m: &RuleMeta) -> serde_json::Value {
 }
 
 pub(super) fn explain(rule: &str) -> Result<()> {
-    let Some(r) = rules::find(rule) else {
+    let found = rules::find(rule)
+        .map(|r| r.meta())
+        .or_else(|| crate::taskdef::checks::find(rule).map(|c| c.meta()));
+    let Some(m) = found else {
         bail!("no rule named {rule:?}; `layerguard rules` lists them");
     };
-    let m = r.meta();
     let mut out = std::io::stdout().lock();
     writeln!(out, "{} {} ({})\n", m.code, m.name, m.severity)?;
     writeln!(out, "{}\n", m.summary)?;
@@ -85,9 +105,10 @@ mod tests {
 
     #[test]
     fn the_rules_table_lines_up_every_column() {
-        let table = plain_table();
+        let all = metas(None);
+        let table = plain_table(&all);
         let lines: Vec<&str> = table.lines().collect();
-        assert_eq!(lines.len(), RULES.len());
+        assert_eq!(lines.len(), RULES.len() + CHECKS.len());
         // Where each column starts on the line of every rule: the same place on all of them.
         let starts = |line: &str, m: &RuleMeta| {
             [
@@ -96,9 +117,8 @@ mod tests {
                 line.rfind(m.summary).unwrap(),
             ]
         };
-        let first = starts(lines[0], RULES[0].meta());
-        for (line, rule) in lines.iter().zip(RULES) {
-            let m = rule.meta();
+        let first = starts(lines[0], all[0]);
+        for (line, &m) in lines.iter().zip(&all) {
             assert!(line.starts_with(m.code), "{line}");
             assert_eq!(starts(line, m), first, "{line}");
             assert!(line.ends_with(m.summary), "{line}");

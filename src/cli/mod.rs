@@ -8,6 +8,7 @@
 mod explain;
 mod scan;
 mod sweep;
+mod taskdef;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -35,17 +36,65 @@ enum Command {
     /// once.
     #[command(subcommand)]
     Sweep(SweepCommand),
+    /// Lint an ECS task definition: privileges, secrets, limits, logging, images.
+    Taskdef(Box<TaskdefArgs>),
     /// List every rule.
     Rules {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
+        /// Only the image rules or only the task-definition checks.
+        #[arg(long, value_enum)]
+        only: Option<RuleSet>,
     },
     /// Print a rule's full documentation.
     Explain {
-        /// Rule name (`setuid-file`) or code (`LG001`).
+        /// Rule name (`setuid-file`, `task-privileged`) or code (`LG001`, `LG101`).
         rule: String,
     },
+}
+
+/// Which rules `rules` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RuleSet {
+    /// The image rules, `scan`'s.
+    Image,
+    /// The task-definition checks, `taskdef`'s.
+    Taskdef,
+}
+
+/// Report formats of `taskdef`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TaskdefFormat {
+    Table,
+    Json,
+    Sarif,
+    Junit,
+}
+
+#[derive(Debug, clap::Args)]
+struct TaskdefArgs {
+    /// The task definition: a JSON file, either the register-task-definition input or the
+    /// describe-task-definition output (`-` reads standard input).
+    file: PathBuf,
+    /// Report format.
+    #[arg(long, short, value_enum, default_value_t = TaskdefFormat::Table)]
+    format: TaskdefFormat,
+    /// Write the report to this file instead of standard output (`-` is standard output).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Table format: findings only, without the summary and warnings.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Colour in the table: `auto` on a terminal (not when NO_COLOR is set or TERM=dumb).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Exit 1 when a finding at or above this severity remains.
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    fail_on: FailOn,
+    /// Config file (default: ./layerguard.toml when present).
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -315,7 +364,8 @@ pub fn run() -> ExitCode {
         Command::Scan(args) => scan::run(*args),
         Command::Sweep(SweepCommand::Ecr(args)) => sweep::ecr(*args),
         Command::Sweep(SweepCommand::Merge(args)) => sweep::merge(args),
-        Command::Rules { format } => explain::list(format).map(|()| 0),
+        Command::Taskdef(args) => taskdef::run(*args),
+        Command::Rules { format, only } => explain::list(format, only).map(|()| 0),
         Command::Explain { rule } => explain::explain(&rule).map(|()| 0),
     };
     match result {

@@ -124,6 +124,48 @@ pub(super) fn registry_options(args: &super::RegistryArgs) -> Result<RegistryOpt
     })
 }
 
+/// The file `--output` names; `-o -` is standard output, as for most tools that write files.
+pub(super) fn output_file(output: Option<&std::path::Path>) -> Option<&std::path::Path> {
+    output.filter(|p| *p != std::path::Path::new("-"))
+}
+
+/// Whether the table is coloured: `auto` only on a terminal that wants colour.
+pub(super) fn colour(choice: ColorChoice, to_file: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            !to_file
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        }
+    }
+}
+
+/// Writes a report to `output`, or standard output when it is `None`.
+pub(super) fn write_report(
+    output: Option<&std::path::Path>,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    match output {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("output {}", path.display()))?,
+            );
+            render(&mut file)?;
+            file.flush()?;
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            render(&mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn run(args: ScanArgs) -> Result<u8> {
     let source = Source::parse(&args.image)?;
     if matches!(source, Source::DockerArchive(None)) && args.registry.password_stdin {
@@ -158,21 +200,8 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
     }
     let report = report?;
 
-    // `-o -` is standard output, as for most tools that write files.
-    let output = args
-        .output
-        .as_deref()
-        .filter(|p| *p != std::path::Path::new("-"));
-    let colour = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            output.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-        }
-    };
+    let output = output_file(args.output.as_deref());
+    let colour = colour(args.color, output.is_some());
     let format = match args.format {
         OutputFormat::Table => Format::Table {
             colour,
@@ -187,21 +216,7 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         OutputFormat::CycloneDx => Format::CycloneDx,
         OutputFormat::SpdxJson => Format::SpdxJson,
     };
-    match output {
-        Some(path) => {
-            let mut file = std::io::BufWriter::new(
-                std::fs::File::create(path)
-                    .with_context(|| format!("output {}", path.display()))?,
-            );
-            report::render(&report, format, &mut file)?;
-            file.flush()?;
-        }
-        None => {
-            let mut out = std::io::stdout().lock();
-            report::render(&report, format, &mut out)?;
-            out.flush()?;
-        }
-    }
+    write_report(output, |out| report::render(&report, format, out))?;
     let failing =
         threshold(args.fail_on).is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
     Ok(if failing { EXIT_FINDINGS } else { 0 })

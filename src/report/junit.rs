@@ -168,11 +168,11 @@ fn allowed(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-fn text(s: &str) -> String {
+pub(super) fn text(s: &str) -> String {
     escape(s, false)
 }
 
-fn attr(s: &str) -> String {
+pub(super) fn attr(s: &str) -> String {
     escape(s, true)
 }
 

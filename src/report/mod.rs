@@ -8,6 +8,7 @@ mod junit;
 pub(crate) mod sarif;
 mod spdx;
 mod table;
+pub mod taskdef;
 
 use crate::digest::Digest;
 use crate::finding::{Finding, RuleMeta, Severity};

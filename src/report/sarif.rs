@@ -427,15 +427,7 @@ fn log(report: &ScanReport, budget: usize, limits: Limits) -> Value {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
-            "tool": {
-                "driver": {
-                    "name": report.tool.name,
-                    "version": report.tool.version,
-                    "semanticVersion": report.tool.version,
-                    "informationUri": INFORMATION_URI,
-                    "rules": descriptors.rules,
-                }
-            },
+            "tool": tool(&report.tool, descriptors.rules),
             "automationDetails": {
                 "id": category(&report.image),
                 "description": { "text": format!(
@@ -453,6 +445,19 @@ fn log(report: &ScanReport, budget: usize, limits: Limits) -> Value {
             "results": results,
             "properties": run_properties(report),
         }],
+    })
+}
+
+/// The run's `tool`: the driver and the rule descriptors its results point into.
+pub(super) fn tool(tool: &super::Tool, rules: Vec<Value>) -> Value {
+    json!({
+        "driver": {
+            "name": tool.name,
+            "version": tool.version,
+            "semanticVersion": tool.version,
+            "informationUri": INFORMATION_URI,
+            "rules": rules,
+        }
     })
 }
 

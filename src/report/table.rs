@@ -137,14 +137,34 @@ fn findings(s: &mut String, report: &ScanReport, colour: bool) {
 }
 
 fn summary(s: &mut String, report: &ScanReport, style: Style) {
+    let severities: Vec<Severity> = report.findings.iter().map(|f| f.severity).collect();
+    summary_and_verdict(
+        s,
+        &severities,
+        report.suppressed.len(),
+        report.warnings.len(),
+        style.colour,
+        style.fail_on,
+    );
+}
+
+/// The counts by severity and the gate's verdict, from the severities of the findings.
+pub(super) fn summary_and_verdict(
+    s: &mut String,
+    severities: &[Severity],
+    suppressed: usize,
+    warnings: usize,
+    colour: bool,
+    fail_on: Option<Severity>,
+) {
     let counts: Vec<String> = Severity::ALL
         .into_iter()
         .rev()
         .map(|sev| {
-            let n = report.findings.iter().filter(|f| f.severity == sev).count();
+            let n = severities.iter().filter(|&&f| f == sev).count();
             let text = format!("{n} {}", sev.as_str());
             if n > 0 {
-                paint(&text, sev, style.colour)
+                paint(&text, sev, colour)
             } else {
                 text
             }
@@ -152,16 +172,14 @@ fn summary(s: &mut String, report: &ScanReport, style: Style) {
         .collect();
     let _ = writeln!(
         s,
-        "Summary: {}; {} suppressed; {} warning{}",
+        "Summary: {}; {suppressed} suppressed; {warnings} warning{}",
         counts.join(", "),
-        report.suppressed.len(),
-        report.warnings.len(),
-        if report.warnings.len() == 1 { "" } else { "s" },
+        if warnings == 1 { "" } else { "s" },
     );
-    let verdict = match style.fail_on {
+    let verdict = match fail_on {
         None => "Gate: not applied (--fail-on never)".to_owned(),
         Some(t) => {
-            let failing = report.findings.iter().filter(|f| f.severity >= t).count();
+            let failing = severities.iter().filter(|&&f| f >= t).count();
             match failing {
                 0 => format!("Gate: PASS (nothing at or above {t})"),
                 n => format!(
@@ -254,7 +272,7 @@ pub(super) fn describe_location(loc: &Location) -> String {
     }
 }
 
-fn tag(severity: Severity) -> String {
+pub(super) fn tag(severity: Severity) -> String {
     // Padded so the rule names line up whatever the severity.
     format!(
         "{:<10}",
@@ -262,7 +280,7 @@ fn tag(severity: Severity) -> String {
     )
 }
 
-fn paint(text: &str, severity: Severity, colour: bool) -> String {
+pub(super) fn paint(text: &str, severity: Severity, colour: bool) -> String {
     if !colour {
         return text.to_owned();
     }
@@ -279,7 +297,7 @@ fn paint(text: &str, severity: Severity, colour: bool) -> String {
 /// Image paths, config values and messages come from the image, which an attacker may have
 /// built: control characters in them must not reach the terminal, where escape sequences could
 /// rewrite or hide earlier lines of the report.
-fn sanitize(text: &str) -> String {
+pub(super) fn sanitize(text: &str) -> String {
     if !text.chars().any(char::is_control) {
         return text.to_owned();
     }

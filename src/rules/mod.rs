@@ -275,25 +275,7 @@ mod tests {
 
     #[test]
     fn codes_and_names_are_unique_sorted_and_documented() {
-        let mut last = "";
-        let mut names = std::collections::HashSet::new();
-        for rule in RULES {
-            let m = rule.meta();
-            assert!(m.code > last, "{} out of order", m.code);
-            last = m.code;
-            assert!(m.code.starts_with("LG") && m.code.len() == 5, "{}", m.code);
-            assert!(names.insert(m.name), "duplicate name {}", m.name);
-            assert!(
-                m.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
-                "{} is not kebab-case",
-                m.name
-            );
-            assert!(!m.summary.is_empty() && !m.rationale.is_empty() && !m.remediation.is_empty());
-            assert!(
-                !m.summary.ends_with('.'),
-                "{}: summary is one line without a period",
-                m.name
-            );
-        }
+        let metas: Vec<&RuleMeta> = RULES.iter().map(|r| r.meta()).collect();
+        crate::finding::assert_rule_table(&metas, "LG");
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{ImageFacts, Rule, RuleMeta};
 use crate::finding::{Findings, Location, Severity};
-use crate::reference::{DOCKER_HUB, ImageRef, normalise_registry};
+use crate::reference::{DOCKER_HUB, ImageRef, allowed_by as allows};
 
 /// Reports images and base images pulled from registries outside the allow-list.
 pub struct UntrustedRegistry;
@@ -88,30 +88,6 @@ impl UntrustedRegistry {
         };
         out.push(&META, Location::config(field), message);
     }
-}
-
-/// True when an `allowed_registries` entry (a host, or a host and path prefix) covers the image.
-fn allows(entry: &str, registry: &str, reference: &ImageRef) -> bool {
-    let entry = entry.trim_end_matches('/');
-    let (host, prefix) = entry.split_once('/').unwrap_or((entry, ""));
-    // `*.dkr.ecr.*.amazonaws.com` allows every ECR registry: a host may be a glob.
-    let host_matches = if host.contains(['*', '?', '[']) {
-        globset::GlobBuilder::new(host)
-            .case_insensitive(true)
-            .build()
-            .is_ok_and(|g| g.compile_matcher().is_match(registry))
-    } else {
-        normalise_registry(host).eq_ignore_ascii_case(registry)
-    };
-    if !host_matches {
-        return false;
-    }
-    let repository = reference.repository.as_deref().unwrap_or("");
-    prefix.is_empty()
-        || repository == prefix
-        || repository
-            .strip_prefix(prefix)
-            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 #[cfg(test)]
