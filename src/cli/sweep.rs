@@ -6,7 +6,7 @@ use crate::source::Platform;
 use crate::sweep::report::{SweepFormat, read_lines};
 use crate::sweep::{self, Selection, Shard, SweepOptions, SweepReport, SweepStep};
 use anyhow::{Context, Result};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 fn format_of(format: SweepFormatArg) -> SweepFormat {
     match format {
@@ -195,16 +195,7 @@ impl Counts {
 
 impl Progress {
     fn start(options: &mut ScanOptions) -> Option<Progress> {
-        if !std::io::stderr().is_terminal() {
-            return None;
-        }
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        bar.set_message("listing repositories");
+        let bar = super::scan::spinner("listing repositories")?;
         let counts = std::sync::Arc::new(std::sync::Mutex::new(Counts::default()));
         let (shown, layers) = (bar.clone(), counts.clone());
         options.progress = Some(std::sync::Arc::new(move |layer: crate::scan::LayerDone| {
