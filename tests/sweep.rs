@@ -301,20 +301,107 @@ fn merge_refuses_an_unfinished_shard() {
 /// repository is retried with backoff and the sweep completes as if nothing happened.
 #[test]
 fn throttled_listing_is_retried() {
-    let Some(moto) = Moto::start_with(
+    let Some((moto, registry)) = one_repository(
         "throttled_listing_is_retried",
         &[("LAYERGUARD_MOTO_THROTTLE", "2")],
     ) else {
         return;
     };
+    let (code, report, stderr) = sweep(&moto, &registry, WHOLE_SWEEP);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["totals"]["images"], 1, "{}", report["failures"]);
+    assert_eq!(report["totals"]["failures"], 0, "{}", report["failures"]);
+}
+
+/// One repository holding the clean image, in a fresh moto with `env`.
+fn one_repository(test: &str, env: &[(&str, &str)]) -> Option<(Moto, Registry)> {
+    let moto = Moto::start_with(test, env)?;
     let registry = Registry::tls_basic_auth_as("AWS", "123456789012-auth-token");
     registry.skopeo_copy(&fixture("oci", "clean.oci:1"), "team/busy:1", &[]);
     let manifest = String::from_utf8(registry.get("/v2/team/busy/manifests/1")).unwrap();
     moto.setup(&json!({ "repositories": [
         {"name": "team/busy", "images": [{"manifest": manifest, "tag": "1"}]}
     ]}));
+    Some((moto, registry))
+}
+
+#[test]
+fn server_errors_are_retried_and_past_the_retries_skip_one_check() {
+    // Two failures: the SDK's third attempt answers, and nothing is lost.
+    let Some((moto, registry)) = one_repository(
+        "server_errors_are_retried",
+        &[("LAYERGUARD_MOTO_FAIL_500", "2")],
+    ) else {
+        return;
+    };
     let (code, report, stderr) = sweep(&moto, &registry, WHOLE_SWEEP);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(report["totals"]["images"], 1, "{}", report["failures"]);
-    assert_eq!(report["totals"]["failures"], 0, "{}", report["failures"]);
+    let warnings = &report["repositories"][0]["warnings"];
+    assert_eq!(warnings, &json!([]), "{warnings}");
+    assert_eq!(
+        report["repositories"][0]["posture"]["lifecycle_policy"],
+        false
+    );
+
+    // An ECR that keeps failing: the two checks are skipped with a warning each, naming the
+    // permission and the error, and the images are still scanned.
+    let Some((moto, registry)) = one_repository(
+        "server_errors_past_the_retries",
+        &[("LAYERGUARD_MOTO_FAIL_500", "1000")],
+    ) else {
+        return;
+    };
+    let (code, report, stderr) = sweep(&moto, &registry, WHOLE_SWEEP);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["totals"]["images"], 1, "{}", report["failures"]);
+    let warnings = report["repositories"][0]["warnings"].to_string();
+    for permission in [
+        "ecr:GetLifecyclePolicy failed (ServerException",
+        "ecr:GetRegistryScanningConfiguration failed (ServerException",
+    ] {
+        assert!(warnings.contains(permission), "{warnings}");
+    }
+    assert!(
+        report["repositories"][0]["posture"]["lifecycle_policy"].is_null(),
+        "unknown, not absent: {}",
+        report["repositories"][0]["posture"]
+    );
+}
+
+#[test]
+fn two_sweeps_at_once_share_one_cache_directory() {
+    let Some((moto, registry)) = one_repository("two_sweeps_at_once", &[]) else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let args = [
+        WHOLE_SWEEP,
+        &["--cache-dir", cache.path().to_str().unwrap()],
+    ]
+    .concat();
+    let (first, second) = std::thread::scope(|s| {
+        let a = s.spawn(|| sweep(&moto, &registry, &args));
+        let b = s.spawn(|| sweep(&moto, &registry, &args));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    for (code, report, stderr) in [&first, &second] {
+        assert_eq!(*code, 0, "{stderr}");
+        assert_eq!(report["totals"]["failures"], 0, "{}", report["failures"]);
+    }
+    let findings = |report: &Value| -> Vec<(Value, Value)> {
+        report["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["reference"].clone(), i["report"]["findings"].clone()))
+            .collect()
+    };
+    assert_eq!(findings(&first.1), findings(&second.1));
+    // Whatever each wrote, the directory holds whole records: the next sweep reads nothing.
+    let (code, third, stderr) = sweep(&moto, &registry, &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(third["totals"]["layers_read"], 0, "{}", third["totals"]);
+    assert_eq!(third["totals"]["failures"], 0, "{}", third["failures"]);
+    assert_eq!(findings(&third), findings(&first.1));
 }
