@@ -76,7 +76,9 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
     }));
     moto.setup(&json!({ "repositories": repositories }));
 
-    let (code, whole, stderr) = sweep(&moto, &registry, WHOLE_SWEEP);
+    // In batches of two images: a layer read for one batch serves the others.
+    let batched = [WHOLE_SWEEP, &["--images-at-once", "2"]].concat();
+    let (code, whole, stderr) = sweep(&moto, &registry, &batched);
     assert_eq!(code, 0, "{stderr}");
     let totals = &whole["totals"];
     assert_eq!(totals["repositories"], 10, "{totals}");

@@ -79,14 +79,43 @@ pub struct SweepFailure {
     pub error: String,
 }
 
-/// One line of the JSON Lines form.
-#[derive(Debug, Serialize, Deserialize)]
+/// One line of the JSON Lines form, and what a sweep hands on as it goes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum Line {
+pub enum SweepLine {
+    /// A repository, judged.
     Repository(RepositoryEntry),
+    /// An image, scanned.
     Image(ImageEntry),
+    /// Something that could not be done.
     Failure(SweepFailure),
+    /// The numbers, last.
     Totals(Totals),
+}
+
+impl SweepLine {
+    /// The severities of the line's findings.
+    pub fn severities(&self) -> Vec<Severity> {
+        match self {
+            SweepLine::Repository(r) => r.findings.iter().map(|f| f.severity).collect(),
+            SweepLine::Image(i) => image_severities(i).collect(),
+            SweepLine::Failure(_) | SweepLine::Totals(_) => Vec::new(),
+        }
+    }
+
+    /// Writes the line as one line of JSON.
+    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer(&mut *out, self)?;
+        writeln!(out)
+    }
+}
+
+fn image_severities(image: &ImageEntry) -> impl Iterator<Item = Severity> + '_ {
+    image.report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| severity(f["severity"].as_str()?))
 }
 
 /// How a sweep report is written.
@@ -109,14 +138,18 @@ impl SweepReport {
             .repositories
             .iter()
             .flat_map(|r| r.findings.iter().map(|f| f.severity));
-        let images = self.images.iter().flat_map(|i| {
-            i.report["findings"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|f| severity(f["severity"].as_str()?))
-        });
+        let images = self.images.iter().flat_map(image_severities);
         repositories.chain(images)
+    }
+
+    /// Adds a line to the report: lines in any order make the same report.
+    pub fn push(&mut self, line: SweepLine) {
+        match line {
+            SweepLine::Repository(r) => self.repositories.push(r),
+            SweepLine::Image(i) => self.images.push(i),
+            SweepLine::Failure(f) => self.failures.push(f),
+            SweepLine::Totals(t) => self.totals = t,
+        }
     }
 
     /// Writes the report.
@@ -136,15 +169,15 @@ impl SweepReport {
             }
             SweepFormat::JsonLines => {
                 for r in &self.repositories {
-                    write_line(out, &Line::Repository(r.clone()))?;
+                    SweepLine::Repository(r.clone()).write(out)?;
                 }
                 for i in &self.images {
-                    write_line(out, &Line::Image(i.clone()))?;
+                    SweepLine::Image(i.clone()).write(out)?;
                 }
                 for f in &self.failures {
-                    write_line(out, &Line::Failure(f.clone()))?;
+                    SweepLine::Failure(f.clone()).write(out)?;
                 }
-                write_line(out, &Line::Totals(self.totals))
+                SweepLine::Totals(self.totals).write(out)
             }
             SweepFormat::Table => self.table(out),
             SweepFormat::Sarif => super::sarif::render(self, out),
@@ -242,11 +275,6 @@ fn severity(name: &str) -> Option<Severity> {
     }
 }
 
-fn write_line(out: &mut dyn Write, line: &Line) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, line)?;
-    writeln!(out)
-}
-
 /// Reads one shard's JSON Lines; `what` names it in errors.
 pub fn read_lines(input: impl BufRead, what: &str) -> Result<SweepReport, String> {
     let mut report = SweepReport::default();
@@ -256,17 +284,10 @@ pub fn read_lines(input: impl BufRead, what: &str) -> Result<SweepReport, String
         if line.trim().is_empty() {
             continue;
         }
-        let parsed: Line = serde_json::from_str(&line)
+        let parsed: SweepLine = serde_json::from_str(&line)
             .map_err(|e| format!("{what}: line {}: not a sweep report line ({e})", n + 1))?;
-        match parsed {
-            Line::Repository(r) => report.repositories.push(r),
-            Line::Image(i) => report.images.push(i),
-            Line::Failure(f) => report.failures.push(f),
-            Line::Totals(t) => {
-                report.totals = t;
-                saw_totals = true;
-            }
-        }
+        saw_totals |= matches!(parsed, SweepLine::Totals(_));
+        report.push(parsed);
     }
     if !saw_totals {
         return Err(format!(
