@@ -44,6 +44,17 @@ fn sweep(moto: &Moto, registry: &Registry, args: &[&str]) -> (i32, Value, String
     (out.status.code().unwrap(), json, stderr)
 }
 
+/// The images a JSON sweep report scanned, from every repository.
+fn scanned(report: &Value) -> Vec<&Value> {
+    report["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["images"].as_array().unwrap())
+        .filter(|i| i["error"].is_null())
+        .collect()
+}
+
 #[test]
 fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
     let Some(moto) =
@@ -84,24 +95,40 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
     assert_eq!(totals["repositories"], 10, "{totals}");
     assert_eq!(totals["images"], 9, "{totals}");
     assert_eq!(totals["failures"], 1, "{}", whole["failures"]);
+    // The image its repository lists but the registry lost is in the report with its error.
+    let gone: Vec<&Value> = whole["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["name"] == "team/gone")
+        .flat_map(|r| r["images"].as_array().unwrap())
+        .collect();
+    assert_eq!(gone.len(), 1, "{whole:#}");
     assert!(
-        whole["failures"][0]["subject"]
-            .as_str()
-            .unwrap()
-            .contains("team/gone"),
+        gone[0]["error"].as_str().unwrap().contains("team/gone"),
         "{}",
-        whole["failures"]
+        gone[0]
     );
+    assert!(gone[0]["report"].is_null() && gone[0]["findings"] == json!([]));
+    for repository in whole["repositories"].as_array().unwrap() {
+        assert_eq!(
+            repository["uri"],
+            format!("{HOST}/{}", repository["name"].as_str().unwrap())
+        );
+        for image in repository["images"].as_array().unwrap() {
+            assert!(image["digest"].as_str().unwrap().starts_with("sha256:"));
+            assert_eq!(image["tags"], json!(["1"]));
+            assert!(image["pushed_at"].is_i64(), "{image}");
+        }
+    }
     let unique = totals["layers_unique"].as_u64().unwrap();
     assert!(unique >= 2, "{totals}");
     assert_eq!(
         totals["layers_read"], unique,
         "each distinct layer read once: {totals}"
     );
-    let referenced: usize = whole["images"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let referenced: usize = scanned(&whole)
+        .into_iter()
         .map(|i| i["report"]["image"]["layers"].as_array().unwrap().len())
         .sum();
     assert_eq!(totals["layers_referenced"], referenced, "{totals}");
@@ -122,7 +149,7 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
         .map(|r| r["name"].as_str().unwrap())
         .collect();
     assert_eq!(mutable.len(), 6, "{mutable:?}");
-    for image in whole["images"].as_array().unwrap() {
+    for image in scanned(&whole) {
         let findings = image["report"]["findings"].as_array().unwrap();
         assert!(
             !findings
@@ -258,13 +285,7 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
         .unwrap()
         .iter()
         .map(findings)
-        .chain(
-            whole["images"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| findings(&i["report"])),
-        )
+        .chain(scanned(&whole).into_iter().map(|i| findings(&i["report"])))
         .sum();
     assert_eq!(runs[0]["results"].as_array().unwrap().len(), expected);
     let missing = moto
@@ -392,10 +413,8 @@ fn two_sweeps_at_once_share_one_cache_directory() {
         assert_eq!(report["totals"]["failures"], 0, "{}", report["failures"]);
     }
     let findings = |report: &Value| -> Vec<(Value, Value)> {
-        report["images"]
-            .as_array()
-            .unwrap()
-            .iter()
+        scanned(report)
+            .into_iter()
             .map(|i| (i["reference"].clone(), i["report"]["findings"].clone()))
             .collect()
     };

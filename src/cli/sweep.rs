@@ -2,9 +2,9 @@
 
 use super::{EXIT_FINDINGS, SweepEcrArgs, SweepFormatArg, SweepMergeArgs, SweepReportArgs};
 use crate::ScanOptions;
+use crate::finding::Severity;
 use crate::source::Platform;
 use crate::sweep::report::{SweepFormat, read_lines};
-use crate::finding::Severity;
 use crate::sweep::{self, Selection, Shard, SweepLine, SweepOptions, SweepReport, SweepStep};
 use anyhow::{Context, Result};
 use std::io::Write;
@@ -192,8 +192,8 @@ pub(super) fn ecr(args: SweepEcrArgs) -> Result<u8> {
         }
     };
     let output = output_of(&args.report, this_shard);
-    let streamed = args.report.format == SweepFormatArg::Jsonl
-        && !output.as_deref().is_some_and(is_s3);
+    let streamed =
+        args.report.format == SweepFormatArg::Jsonl && !output.as_deref().is_some_and(is_s3);
     let code = if streamed {
         stream(&sweep, &options, &step, &args.report, output.as_deref())
     } else {

@@ -20,11 +20,11 @@ use crate::posture::RepositoryPosture;
 use crate::reference::ImageRef;
 use crate::rules::ImageFacts;
 use crate::scan::{self, ScanOptions};
+use crate::scan::{CacheStats, LayerRecord, RecordCache, RecordKey};
 use crate::source::Source;
 use crate::source::ecr::{self, EcrHost, ListedImage};
 use crate::source::registry::{self, Credential, Secret};
 pub use report::{ImageEntry, RepositoryEntry, SweepFailure, SweepLine, SweepReport, Totals};
-use crate::scan::{CacheStats, LayerRecord, RecordCache, RecordKey};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -128,6 +128,8 @@ pub fn run(
     let globs = compile_globs(&sweep.repositories)?;
     let mut totals = Totals::default();
     let mut targets: Vec<(Source, String)> = Vec::new();
+    // Beside each target: the repository it was listed in and what the listing said of it.
+    let mut listed: Vec<(String, ListedImage)> = Vec::new();
     let mut listed_any = false;
     let mut listing_errors = Vec::new();
     let mut options = options.clone();
@@ -235,7 +237,12 @@ pub fn run(
             let images = match images {
                 Ok(images) => images,
                 Err(e) => {
-                    fail(&mut totals, out, format!("{}/{name}", host.host), e.to_string());
+                    fail(
+                        &mut totals,
+                        out,
+                        format!("{}/{name}", host.host),
+                        e.to_string(),
+                    );
                     continue;
                 }
             };
@@ -268,8 +275,9 @@ pub fn run(
                     tag: image.tags.first().cloned(),
                     digest: Some(image.digest.clone()),
                 };
-                let name = reference.to_string();
-                targets.push((Source::Registry(reference), name));
+                let shown = reference.to_string();
+                targets.push((Source::Registry(reference), shown));
+                listed.push((format!("{}/{name}", host.host), image));
             }
         }
     }
@@ -287,11 +295,21 @@ pub fn run(
     let memo = Arc::new(Memo::new(options.cache.take()));
     options.cache = Some(memo.clone());
     let mut diff_ids = HashSet::new();
-    for batch in targets.chunks(sweep.images_at_once.max(1)) {
+    let batch_size = sweep.images_at_once.max(1);
+    for (batch, about) in targets.chunks(batch_size).zip(listed.chunks(batch_size)) {
         let (scanned, stats) = scan::read_many(batch, &options);
         totals.layers_read += stats.layers_read;
         totals.bytes_read += stats.bytes_read;
-        for ((_, name), result) in batch.iter().zip(scanned) {
+        for (((_, name), (repository, image)), result) in batch.iter().zip(about).zip(scanned) {
+            let mut entry = ImageEntry {
+                reference: name.clone(),
+                repository: repository.clone(),
+                digest: image.digest.clone(),
+                tags: image.tags.clone(),
+                pushed_at: image.pushed_at,
+                error: None,
+                report: serde_json::Value::Null,
+            };
             match result {
                 Ok(image) => {
                     totals.images += 1;
@@ -302,13 +320,16 @@ pub fn run(
                         }
                     }
                     let assessed = scan::assess(&image, &options);
-                    out(SweepLine::Image(ImageEntry {
-                        reference: name.clone(),
-                        report: serde_json::to_value(&assessed).unwrap_or_default(),
-                    }));
+                    entry.report = serde_json::to_value(&assessed).unwrap_or_default();
                 }
-                Err(e) => fail(&mut totals, out, name.clone(), e.to_string()),
+                // Deleted since the listing, unreadable, refused: the image says why, the
+                // sweep goes on.
+                Err(e) => {
+                    totals.failures += 1;
+                    entry.error = Some(e.to_string());
+                }
             }
+            out(SweepLine::Image(entry));
         }
     }
     totals.layers_unique = diff_ids.len();
@@ -494,8 +515,9 @@ pub fn merge(parts: Vec<SweepReport>) -> SweepReport {
     out.totals.bytes_unique = bytes_unique;
     out.totals.layers_unique = unique.len();
     out.totals.repositories = out.repositories.len();
-    out.totals.images = out.images.len();
-    out.totals.failures = out.failures.len();
+    let not_scanned = out.images.iter().filter(|i| i.error.is_some()).count();
+    out.totals.images = out.images.len() - not_scanned;
+    out.totals.failures = out.failures.len() + not_scanned;
     out
 }
 

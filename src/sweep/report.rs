@@ -7,8 +7,8 @@ use crate::posture::RepositoryPosture;
 use serde::{Deserialize, Serialize};
 use std::io::{self, BufRead, Write};
 
-/// Version of the sweep report's layout.
-pub const SWEEP_SCHEMA_VERSION: u32 = 1;
+/// Version of the sweep report's layout: 2 nests each repository's images in it.
+pub const SWEEP_SCHEMA_VERSION: u32 = 2;
 
 /// A whole sweep (or one shard of it).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -66,6 +66,22 @@ pub struct RepositoryEntry {
 pub struct ImageEntry {
     /// `registry/repository:tag@digest`.
     pub reference: String,
+    /// `registry/repository`: the repository it was listed in.
+    #[serde(default)]
+    pub repository: String,
+    /// The manifest digest it was listed and pulled by.
+    #[serde(default)]
+    pub digest: String,
+    /// Its tags when it was listed.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// When it was pushed, seconds since the epoch.
+    #[serde(default)]
+    pub pushed_at: Option<i64>,
+    /// Why it could not be scanned (deleted since the listing, unreadable); then `report` is
+    /// null.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// The scan's JSON report.
     pub report: serde_json::Value,
 }
@@ -142,6 +158,51 @@ impl SweepReport {
         repositories.chain(images)
     }
 
+    /// The one JSON document: each repository with its `uri` and its images, each image with
+    /// its digest, tags, push time, findings and full scan report, or its `error`.
+    fn document(&self) -> serde_json::Value {
+        use serde_json::{Value, json};
+        let mut nested: Vec<Value> = Vec::with_capacity(self.repositories.len());
+        let mut index = std::collections::HashMap::new();
+        for r in &self.repositories {
+            let uri = format!("{}/{}", r.registry, r.name);
+            let mut entry = serde_json::to_value(r).unwrap_or_default();
+            entry["uri"] = json!(uri);
+            entry["images"] = json!([]);
+            index.insert(uri, nested.len());
+            nested.push(entry);
+        }
+        let mut unlisted = Vec::new();
+        for image in &self.images {
+            let mut entry = serde_json::to_value(image).unwrap_or_default();
+            entry["findings"] = image.report["findings"].clone();
+            if entry["findings"].is_null() {
+                entry["findings"] = json!([]);
+            }
+            match index.get(&image.repository) {
+                Some(&i) => {
+                    if let Some(images) = nested[i]["images"].as_array_mut() {
+                        images.push(entry);
+                    }
+                }
+                None => unlisted.push(entry),
+            }
+        }
+        let mut doc = json!({
+            "schema_version": SWEEP_SCHEMA_VERSION,
+            "tool": {"name": "layerguard", "version": env!("CARGO_PKG_VERSION")},
+            "totals": self.totals,
+            "repositories": nested,
+            "failures": self.failures,
+        });
+        // Only a report joined from shards of different sweeps has images whose repository it
+        // does not list.
+        if !unlisted.is_empty() {
+            doc["images"] = Value::Array(unlisted);
+        }
+        doc
+    }
+
     /// Adds a line to the report: lines in any order make the same report.
     pub fn push(&mut self, line: SweepLine) {
         match line {
@@ -156,15 +217,7 @@ impl SweepReport {
     pub fn render(&self, format: SweepFormat, out: &mut dyn Write) -> io::Result<()> {
         match format {
             SweepFormat::Json => {
-                let doc = serde_json::json!({
-                    "schema_version": SWEEP_SCHEMA_VERSION,
-                    "tool": {"name": "layerguard", "version": env!("CARGO_PKG_VERSION")},
-                    "totals": self.totals,
-                    "repositories": self.repositories,
-                    "images": self.images,
-                    "failures": self.failures,
-                });
-                serde_json::to_writer_pretty(&mut *out, &doc)?;
+                serde_json::to_writer_pretty(&mut *out, &self.document())?;
                 writeln!(out)
             }
             SweepFormat::JsonLines => {
@@ -219,6 +272,10 @@ impl SweepReport {
             }
         }
         for i in &self.images {
+            if let Some(error) = &i.error {
+                writeln!(out, "\nimage {}: not scanned: {error}", i.reference)?;
+                continue;
+            }
             let findings = i.report["findings"].as_array().cloned().unwrap_or_default();
             let mut counts = [0usize; 5];
             for f in &findings {
@@ -306,6 +363,11 @@ mod tests {
         let mut report = SweepReport::default();
         report.images.push(ImageEntry {
             reference: "r/app@sha256:1".into(),
+            repository: "r/app".into(),
+            digest: "sha256:1".into(),
+            tags: Vec::new(),
+            pushed_at: None,
+            error: None,
             report: serde_json::json!({"findings": [{"severity": "high"}],
                 "image": {"layers": [{"diff_id": "sha256:x"}]}}),
         });
