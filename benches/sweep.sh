@@ -53,7 +53,8 @@ printf 'version: 0.1\nlog: { level: error }\nstorage: { filesystem: { rootdirect
 docker-registry serve "$REG/config.yml" >"$REG/log" 2>&1 &
 REG_PID=$!
 MPORT=$(free_port)
-"$PY" tests/support/moto_server.py "$MPORT" >"$B/moto.log" 2>&1 &
+# Unbuffered: the log's request lines are how the warm sweep's API calls are counted.
+PYTHONUNBUFFERED=1 "$PY" tests/support/moto_server.py "$MPORT" >"$B/moto.log" 2>&1 &
 MOTO_PID=$!
 trap 'kill $REG_PID $MOTO_PID 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$RPORT/v2/" >/dev/null && curl -s "http://127.0.0.1:$MPORT/" >/dev/null && break; sleep 0.2; done
