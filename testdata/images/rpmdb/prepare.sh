@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Called by testdata/fixtures/build.sh with the build context as $1.
 # Builds small rpms with rpmbuild and records them with `rpm -i --justdb` in three databases:
-#   rpm/rpmdb.sqlite      rpm's SQLite backend                     (sq-* packages)
+#   rpm/rpmdb.sqlite      rpm's SQLite backend                     (sq-* packages; sq-busybox
+#                         owns /usr/bin/busybox, which packaged/ holds for the image)
 #   rpm/Packages          Berkeley DB hash, written by db5.3_load   (bdb-* packages) from the
 #                         header blobs of an rpm-made SQLite database, keyed by the instance
 #                         number as rpm's bdb backend keys them (plus its instance-0 counter)
@@ -44,6 +45,27 @@ spec() {
         --define '__os_install_post %{nil}' "$w/$name.spec" >/dev/null
 }
 
+# A package that owns a real binary: the image holds the same file at /usr/bin/busybox, beside
+# the base image's /bin/busybox that no package owns.
+: "${BUSYBOX:?rpmdb/prepare.sh: BUSYBOX (a static busybox) not set}"
+cat >"$w/sq-busybox.spec" <<EOF
+Name: sq-busybox
+Version: 1.0.0
+Release: 3.lg
+Summary: layerguard rpmdb fixture
+License: GPL-2.0-only
+%description
+Fixture package owning an executable.
+%install
+mkdir -p %{buildroot}/usr/bin
+cp $BUSYBOX %{buildroot}/usr/bin/busybox
+%files
+/usr/bin/busybox
+EOF
+rpmbuild -bb --quiet --define "_topdir $w/top" --define 'debug_package %{nil}' \
+    --define '__os_install_post %{nil}' --define '_build_id_links none' \
+    "$w/sq-busybox.spec" >/dev/null
+
 spec sq-alpha 2 noarch 'MIT and BSD' 2
 spec sq-bravo - noarch 'GPL-2.0-or-later' 1
 spec bdb-alpha 1 noarch 'MIT' 2
@@ -63,11 +85,12 @@ install() {
 }
 rpms=$(find "$w/top/RPMS" -name '*.rpm')
 pick() { grep "/$1-" <<<"$rpms"; }
-install "$w/sq" $(pick sq-alpha) $(pick sq-bravo)
+install "$w/sq" $(pick sq-alpha) $(pick sq-bravo) $(pick sq-busybox)
 install "$w/bdbsrc" $(pick bdb-alpha) $(pick bdb-bravo) $(pick bdb-charlie)
 install "$w/ndbsrc" $(pick ndb-alpha) $(pick ndb-bravo)
 
-mkdir -p "$ctx/rpm" "$ctx/sysimage" "$ctx/expected" "$w/bdb"
+mkdir -p "$ctx/rpm" "$ctx/sysimage" "$ctx/expected" "$ctx/packaged" "$w/bdb"
+cp "$BUSYBOX" "$ctx/packaged/busybox"
 cp "$w/sq/rpmdb.sqlite" "$ctx/rpm/rpmdb.sqlite"
 
 python3 - "$w/bdbsrc/rpmdb.sqlite" "$w/bdb.dump" "$w/ndbsrc/rpmdb.sqlite" "$ctx/sysimage/Packages.db" <<'PY'
@@ -114,7 +137,7 @@ rpm -qa --dbpath "$w/sq" --qf "$qf" 2>/dev/null | LC_ALL=C sort >"$ctx/expected/
 rpm -qa --dbpath "$w/bdb" --define '_db_backend bdb_ro' --qf "$qf" 2>/dev/null |
     LC_ALL=C sort >"$ctx/expected/bdb.txt"
 rpm -qa --dbpath "$w/ndbsrc" --qf "$qf" 2>/dev/null | LC_ALL=C sort >"$ctx/expected/ndb.txt"
-for f in sqlite:2 bdb:3 ndb:2; do
+for f in sqlite:3 bdb:3 ndb:2; do
     n=$(wc -l <"$ctx/expected/${f%:*}.txt")
     [[ $n -eq ${f#*:} ]] || { echo "rpmdb/prepare.sh: rpm lists $n packages in ${f%:*}" >&2; exit 1; }
 done
