@@ -102,7 +102,7 @@ fn all_three_rpmdb_formats_match_rpm() {
         ],
     );
     for (name, db, count) in [
-        ("sqlite", "/var/lib/rpm/rpmdb.sqlite", 2),
+        ("sqlite", "/var/lib/rpm/rpmdb.sqlite", 3),
         ("bdb", "/var/lib/rpm/Packages", 3),
         ("ndb", "/usr/lib/sysimage/rpm/Packages.db", 2),
     ] {
@@ -148,4 +148,36 @@ fn all_three_rpmdb_formats_match_rpm() {
         let listed = parse_qa(&String::from_utf8_lossy(&out.stdout));
         assert_eq!(scanned(&s, "/var/lib/rpm/Packages"), listed);
     }
+}
+
+/// sq-busybox's header lists `/usr/bin/busybox`, and the image holds that file; the base
+/// image's `/bin/busybox` is the same program, owned by no package. The packaged one is
+/// attributed to its package and its classifier match dropped as the package's duplicate; the
+/// unowned one is listed as busybox, under a directory the distribution installs into.
+#[test]
+fn rpm_file_lists_tell_packaged_binaries_from_copied_ones() {
+    let image = fixtures().join("rpmdb.tar");
+    let s = scan(&format!("docker-archive:{}", image.display()), &[]);
+    assert!(s.json.is_object(), "{}", s.stderr);
+    let inventory = &s.json["inventory"];
+    let owner = |path: &str| {
+        inventory["binaries"]
+            .as_array()
+            .expect("binaries")
+            .iter()
+            .find(|b| b["path"] == path)
+            .unwrap_or_else(|| panic!("no binary {path}"))["package"]
+            .clone()
+    };
+    assert_eq!(owner("/usr/bin/busybox"), "sq-busybox");
+    assert_eq!(owner("/bin/busybox"), Value::Null);
+    let busybox_at: Vec<&Value> = inventory["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter(|p| p["type"] == "binary" && p["name"] == "busybox")
+        .flat_map(|p| p["locations"].as_array().expect("locations"))
+        .map(|l| &l["path"])
+        .collect();
+    assert_eq!(busybox_at, ["/bin/busybox"]);
 }

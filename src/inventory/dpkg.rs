@@ -10,6 +10,12 @@ use crate::event::FileMeta;
 const STATUS: &str = "/var/lib/dpkg/status";
 const STATUS_D: &str = "/var/lib/dpkg/status.d/";
 
+/// True for the database whose packages' files `/var/lib/dpkg/info/*.list` name; distroless'
+/// status.d paragraphs come without lists.
+pub(super) fn has_info_lists(path: &str) -> bool {
+    path == STATUS
+}
+
 /// Reads the dpkg status database.
 pub struct DpkgCataloger;
 

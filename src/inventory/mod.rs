@@ -12,6 +12,7 @@ pub mod classifier;
 mod dpkg;
 mod dpkg_files;
 mod elf;
+mod file_lists;
 mod go_buildinfo;
 mod java;
 mod node;
@@ -27,9 +28,10 @@ use crate::event::{FileKind, FileMeta};
 use crate::overlay::FileIndex;
 use crate::text::purl_encode as encode;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub use binary::Binary;
+pub use file_lists::FileLists;
 pub use os_release::OsRelease;
 
 /// Reads one kind of file (a package database, `os-release`) into a [`LayerInventory`].
@@ -103,7 +105,7 @@ use crate::text::clip;
 fn record_packages<T>(
     path: &str,
     entries: impl IntoIterator<Item = T>,
-    parse: impl Fn(T) -> Result<Option<PackageRecord>, String>,
+    mut parse: impl FnMut(T) -> Result<Option<PackageRecord>, String>,
     what: &str,
     out: &mut LayerInventory,
 ) -> Result<(), String> {
@@ -248,6 +250,10 @@ pub struct LayerInventory {
     /// owner of each binary.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub dpkg_files: BTreeMap<String, Vec<String>>,
+    /// Files the packages of each rpm and apk database own, keyed by the database's path, which
+    /// records them itself; the merge names the owner of each binary from them.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub file_lists: BTreeMap<String, FileLists>,
 }
 
 /// Where a component was found.
@@ -300,11 +306,20 @@ impl Inventory {
             .cloned();
         let mut by_purl: BTreeMap<String, Package> = BTreeMap::new();
         let mut self_descriptions = Vec::new();
+        let dpkg_lists = layers.iter().enumerate().any(|(i, layer)| {
+            layer
+                .dpkg_files
+                .keys()
+                .any(|path| dpkg_files::package_of(path).is_some() && live_in(path, i))
+        });
+        let mut unlisted_os_database = false;
         for (i, layer) in layers.iter().enumerate() {
             for (path, records) in &layer.databases {
                 if !live_in(path, i) {
                     continue;
                 }
+                let listed = layer.file_lists.contains_key(path)
+                    || (dpkg_lists && dpkg::has_info_lists(path));
                 for record in records {
                     let purl = purl(record, os.as_ref());
                     let location = PackageLocation {
@@ -315,21 +330,21 @@ impl Inventory {
                     if describes_itself(record, path, layer) {
                         self_descriptions.push((record, purl, location));
                     } else {
+                        unlisted_os_database |= record.kind.is_os() && !listed;
                         add(&mut by_purl, record, purl, location);
                     }
                 }
             }
         }
-        let owners = dpkg_owners(layers, &live_in);
+        let owners = owners(layers, files, &live_in);
         // What a file says about itself (a classifier's version match, a `.note.package`)
         // duplicates what the package database that owns it says, with less precision, and a
         // note names the source package (`systemd`), not the one installed (`libsystemd0`).
-        // Without file lists (distroless status.d, apk, rpm), paths the distribution installs
-        // into stand in for ownership.
-        let os_managed = by_purl.values().any(|p| p.record.kind.is_os());
+        // A database that lists no files (distroless status.d) leaves only the paths the
+        // distribution installs into to stand in for ownership.
         for (record, purl, location) in self_descriptions {
             let owned = owners.contains_key(location.path.as_str())
-                || (os_managed && classifier::distribution_path(&location.path));
+                || (unlisted_os_database && classifier::distribution_path(&location.path));
             if !owned {
                 add(&mut by_purl, record, purl, location);
             }
@@ -354,7 +369,7 @@ impl Inventory {
                     binaries.push(Binary {
                         path: path.clone(),
                         layer: i,
-                        package: owners.get(path.as_str()).map(|p| (*p).to_owned()),
+                        package: owners.get(path.as_str()).map(|&p| p.to_owned()),
                         ..binary.clone()
                     });
                 }
@@ -397,25 +412,64 @@ fn describes_itself(record: &PackageRecord, path: &str, layer: &LayerInventory) 
     record.kind == PackageKind::Binary || (record.kind.is_os() && layer.binaries.contains_key(path))
 }
 
-/// Which dpkg package owns each file, from the live file lists. A file a list names through a
-/// symlinked directory (`/lib` on merged-/usr systems) is also known under its `/usr` path.
-fn dpkg_owners<'a>(
+/// The package that owns each binary and each other file a record was found in, from the live
+/// file lists of every database. Only those paths are looked up, so the lists are read through
+/// once and no index of every owned path is built.
+fn owners<'a>(
     layers: &[&'a LayerInventory],
+    files: &FileIndex<'_>,
     live_in: &dyn Fn(&str, usize) -> bool,
-) -> std::collections::HashMap<std::borrow::Cow<'a, str>, &'a str> {
-    let mut owners = std::collections::HashMap::new();
+) -> HashMap<&'a str, &'a str> {
+    // A list may name a file through a symlinked directory (`/lib` on merged-/usr systems), so
+    // where `/lib` is a symlink a file under `/usr/lib` is also looked for as `/lib/…`.
+    let symlinked: Vec<&str> = ["/lib/", "/bin/", "/sbin/", "/lib64/"]
+        .into_iter()
+        .filter(|dir| {
+            files
+                .get(dir.trim_end_matches('/'))
+                .is_some_and(|f| f.meta.kind == FileKind::Symlink)
+        })
+        .collect();
+    let mut wanted: HashMap<(&str, &str), Vec<&'a str>> = HashMap::new();
+    for (i, layer) in layers.iter().enumerate() {
+        for path in layer.binaries.keys().chain(layer.databases.keys()) {
+            if !live_in(path, i) {
+                continue;
+            }
+            let path = path.as_str();
+            let unaliased = path
+                .strip_prefix("/usr")
+                .filter(|rest| symlinked.iter().any(|dir| rest.starts_with(dir)));
+            for name in std::iter::once(path).chain(unaliased) {
+                if let Some(key) = file_lists::split(name) {
+                    wanted.entry(key).or_default().push(path);
+                }
+            }
+        }
+    }
+    let mut owners = HashMap::new();
+    let mut claim = |package: &'a str, dir: &str, name: &str| {
+        if let Some(paths) = wanted.get(&(dir, name)) {
+            for path in paths {
+                owners.insert(*path, package);
+            }
+        }
+    };
     for (i, layer) in layers.iter().enumerate() {
         for (path, files) in &layer.dpkg_files {
-            let Some((name, _)) = dpkg_files::package_of(path).filter(|_| live_in(path, i)) else {
+            let Some((package, _)) = dpkg_files::package_of(path).filter(|_| live_in(path, i))
+            else {
                 continue;
             };
-            for file in files {
-                for alias in ["/lib", "/bin", "/sbin", "/lib64"] {
-                    if file.starts_with(alias) && file[alias.len()..].starts_with('/') {
-                        owners.insert(std::borrow::Cow::Owned(format!("/usr{file}")), name);
-                    }
+            for (dir, name) in files.iter().filter_map(|f| file_lists::split(f)) {
+                claim(package, dir, name);
+            }
+        }
+        for (path, lists) in &layer.file_lists {
+            if live_in(path, i) {
+                for (package, dir, name) in lists.files() {
+                    claim(package, dir, name);
                 }
-                owners.insert(std::borrow::Cow::Borrowed(file.as_str()), name);
             }
         }
     }
@@ -638,6 +692,11 @@ mod tests {
         inv.databases.insert("/opt/tool".into(), vec![busybox]);
         let layers = vec![crate::layer::LayerContent {
             files: [
+                FileMeta {
+                    kind: FileKind::Symlink,
+                    link_target: Some("usr/bin".into()),
+                    ..meta("/bin")
+                },
                 meta("/var/lib/dpkg/info/coreutils.list"),
                 meta("/usr/bin/ls"),
                 meta("/opt/tool"),
@@ -668,6 +727,104 @@ mod tests {
             ["/opt/tool"],
             "the owned file's classifier match is dropped"
         );
+    }
+
+    /// (path, package name) pairs.
+    type Found = Vec<(String, String)>;
+    /// (binary path, owning package) pairs.
+    type Owners = Vec<(String, Option<String>)>;
+
+    /// The packages found at each path, and the owner each binary is given.
+    fn assembled(inv: &LayerInventory) -> (Found, Owners) {
+        let layers = vec![crate::layer::LayerContent {
+            files: inv
+                .databases
+                .keys()
+                .chain(inv.binaries.keys())
+                .map(|p| FileMeta::test_file(p))
+                .collect(),
+            ..Default::default()
+        }];
+        let files = FileIndex::build(&layers);
+        let inventory = Inventory::assemble(&[inv], &files);
+        let found = inventory
+            .packages
+            .iter()
+            .flat_map(|p| {
+                p.locations
+                    .iter()
+                    .map(|l| (l.path.clone(), p.record.name.clone()))
+            })
+            .collect();
+        let owners = inventory
+            .binaries
+            .into_iter()
+            .map(|b| (b.path, b.package))
+            .collect();
+        (found, owners)
+    }
+
+    /// A layer where the `busybox` classifier matched both `/usr/bin/busybox` and a copy of it
+    /// at `/bin/busybox`, with an OS package database at `database`.
+    fn two_busyboxes(database: &str, kind: PackageKind) -> LayerInventory {
+        let mut inv = LayerInventory::default();
+        let mut busybox = record("busybox", "1.36.1", PackageKind::Binary, "");
+        busybox.arch = None;
+        for path in ["/usr/bin/busybox", "/bin/busybox"] {
+            inv.binaries.insert(path.into(), Binary::default());
+            inv.databases.insert(path.into(), vec![busybox.clone()]);
+        }
+        inv.databases.insert(
+            database.into(),
+            vec![record("busybox-pkg", "1.36.1-1", kind, "x86_64")],
+        );
+        inv
+    }
+
+    #[test]
+    fn rpm_and_apk_lists_name_owners_and_keep_unowned_classifier_matches() {
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter().map(|(a, b)| ((*a).into(), (*b).into())).collect()
+        };
+        for (database, kind) in [
+            ("/var/lib/rpm/rpmdb.sqlite", PackageKind::Rpm),
+            ("/lib/apk/db/installed", PackageKind::Apk),
+        ] {
+            let mut inv = two_busyboxes(database, kind);
+            let mut lists = file_lists::FileListsBuilder::default();
+            let bin = lists.dir("/usr/bin/");
+            lists.add("busybox-pkg", [(bin, "busybox")]);
+            inv.file_lists.insert(database.into(), lists.finish());
+            let (found, owners) = assembled(&inv);
+            assert_eq!(
+                found,
+                pairs(&[("/bin/busybox", "busybox"), (database, "busybox-pkg")]),
+                "{database}: the owned file's match is the package's; the copy's is kept"
+            );
+            assert_eq!(
+                owners,
+                [
+                    ("/bin/busybox".into(), None),
+                    ("/usr/bin/busybox".into(), Some("busybox-pkg".into()))
+                ],
+                "{database}"
+            );
+        }
+    }
+
+    #[test]
+    fn without_file_lists_distribution_paths_stand_in_for_ownership() {
+        // distroless: status.d paragraphs, no lists.
+        let inv = two_busyboxes("/var/lib/dpkg/status.d/busybox", PackageKind::Deb);
+        let (found, owners) = assembled(&inv);
+        assert_eq!(
+            found,
+            [(
+                "/var/lib/dpkg/status.d/busybox".to_owned(),
+                "busybox-pkg".to_owned()
+            )]
+        );
+        assert!(owners.iter().all(|(_, owner)| owner.is_none()));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //!
 //! The format is told from the content, not the name. The header blobs are decoded here.
 
+use super::file_lists::FileListsBuilder;
 use super::{Cataloger, LayerInventory, PackageKind, PackageRecord, is_file, record_packages};
 use crate::event::FileMeta;
 use rusqlite::{Connection, OpenFlags};
@@ -36,7 +37,9 @@ const LICENSE: u32 = 1014;
 const ARCH: u32 = 1022;
 const FILEMODES: u32 = 1030;
 const SOURCERPM: u32 = 1044;
+const DIRINDEXES: u32 = 1116;
 const BASENAMES: u32 = 1117;
+const DIRNAMES: u32 = 1118;
 
 // Header data types.
 const INT16: u32 = 3;
@@ -72,13 +75,45 @@ impl Cataloger for RpmCataloger {
         } else {
             return Err("not an rpm database (SQLite, Berkeley DB or ndb)".into());
         };
-        record_packages(
+        let mut lists = FileListsBuilder::default();
+        let (mut unlisted, mut first_error) = (0usize, None);
+        let packages = record_packages(
             path,
             &blobs,
-            |blob| parse_header(blob),
+            |blob| {
+                let header = Header::parse(blob)?;
+                let Some(record) = parse_header(&header)? else {
+                    return Ok(None);
+                };
+                // A package whose file list is unreadable is still installed: it is kept, and
+                // only which files it owns is lost.
+                match header.regular_files() {
+                    Ok(files) => {
+                        let files: Vec<_> = files
+                            .into_iter()
+                            .map(|(dir, name)| (lists.dir(dir), name))
+                            .collect();
+                        lists.add(&record.name, files);
+                    }
+                    Err(e) => {
+                        unlisted += 1;
+                        first_error.get_or_insert(format!("{}: {e}", record.name));
+                    }
+                }
+                Ok(Some(record))
+            },
             "package headers",
             out,
-        )
+        );
+        out.file_lists.insert(path.to_owned(), lists.finish());
+        let lists = first_error.map(|e| {
+            format!("{unlisted} packages' file lists are unreadable, so no file is known to be theirs (first: {e})")
+        });
+        match (packages, lists) {
+            (Ok(()), None) => Ok(()),
+            (Err(e), None) | (Ok(()), Some(e)) => Err(e),
+            (Err(a), Some(b)) => Err(format!("{a}; {b}")),
+        }
     }
 }
 
@@ -200,6 +235,86 @@ impl<'a> Header<'a> {
         Ok(Some(u32::from_be_bytes(b.try_into().expect("4 bytes"))))
     }
 
+    /// The `count` NUL-terminated strings of a string-array tag.
+    fn strings(&self, tag: u32) -> Result<Option<Vec<&'a str>>, String> {
+        let Some(e) = self.entry(tag) else {
+            return Ok(None);
+        };
+        // Each string takes at least its NUL, which bounds a hostile count by the data.
+        if e.kind != STRING_ARRAY || e.count > self.data.len() {
+            return Err(format!(
+                "tag {tag}: type {} with {} values, not a string array",
+                e.kind, e.count
+            ));
+        }
+        let mut at = e.offset;
+        let mut out = Vec::with_capacity(e.count);
+        for _ in 0..e.count {
+            let (s, next) = self.c_str(at).ok_or_else(|| {
+                format!("tag {tag}: a string outside the header data or not UTF-8")
+            })?;
+            out.push(s);
+            at = next;
+        }
+        Ok(Some(out))
+    }
+
+    /// The values of an integer-array tag of `width` bytes (2 or 4) each.
+    fn integers(&self, tag: u32, kind: u32, width: usize) -> Result<Option<Vec<u32>>, String> {
+        let Some(e) = self.entry(tag) else {
+            return Ok(None);
+        };
+        let bytes = e
+            .count
+            .checked_mul(width)
+            .and_then(|len| self.data.get(e.offset..e.offset.checked_add(len)?))
+            .filter(|_| e.kind == kind)
+            .ok_or_else(|| {
+                format!(
+                    "tag {tag}: type {} with {} values outside the header data",
+                    e.kind, e.count
+                )
+            })?;
+        Ok(Some(
+            bytes
+                .chunks_exact(width)
+                .map(|b| b.iter().fold(0u32, |v, &byte| (v << 8) | u32::from(byte)))
+                .collect(),
+        ))
+    }
+
+    /// The regular files the package owns, as (directory with its trailing `/`, base name).
+    /// Directories and symlinks are left out: ownership is asked about the files catalogers
+    /// read, which are regular files.
+    fn regular_files(&self) -> Result<Vec<(&'a str, &'a str)>, String> {
+        let Some(names) = self.strings(BASENAMES)? else {
+            return Ok(Vec::new());
+        };
+        let dirs = self.strings(DIRNAMES)?.unwrap_or_default();
+        let dir_of = self.integers(DIRINDEXES, INT32, 4)?.unwrap_or_default();
+        if dir_of.len() != names.len() {
+            return Err(format!(
+                "{} file names but {} directory indexes",
+                names.len(),
+                dir_of.len()
+            ));
+        }
+        let modes = self
+            .integers(FILEMODES, INT16, 2)?
+            .filter(|modes| modes.len() == names.len());
+        let mut files = Vec::with_capacity(names.len());
+        for (i, (name, &dir)) in names.iter().zip(&dir_of).enumerate() {
+            if modes.as_ref().is_some_and(|m| m[i] & 0o170000 != 0o100000) {
+                continue;
+            }
+            let dir = dirs
+                .get(dir as usize)
+                .ok_or_else(|| format!("directory index {dir} of {} directories", dirs.len()))?;
+            files.push((*dir, *name));
+        }
+        Ok(files)
+    }
+
     /// Files the package owns, directories left out (as for dpkg): the basenames, less those
     /// whose mode is a directory's.
     fn file_count(&self) -> usize {
@@ -221,8 +336,7 @@ impl<'a> Header<'a> {
 }
 
 /// `Ok(None)` for the `gpg-pubkey` pseudo-packages rpm records for imported signing keys.
-fn parse_header(blob: &[u8]) -> Result<Option<PackageRecord>, String> {
-    let h = Header::parse(blob)?;
+fn parse_header(h: &Header<'_>) -> Result<Option<PackageRecord>, String> {
     let name = h
         .string(NAME)?
         .filter(|n| !n.is_empty())
@@ -309,7 +423,23 @@ mod tests {
                 [s("curl"), s("curl"), s("COPYING")].concat(),
                 3,
             ),
+            (DIRINDEXES, INT32, int32s(&[0, 1, 2]), 3),
+            (
+                DIRNAMES,
+                STRING_ARRAY,
+                [
+                    s("/usr/bin/"),
+                    s("/usr/share/doc/"),
+                    s("/usr/share/doc/curl/"),
+                ]
+                .concat(),
+                3,
+            ),
         ])
+    }
+
+    fn int32s(values: &[u32]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_be_bytes()).collect()
     }
 
     /// An rpmdb.sqlite as rpm writes it: WAL mode, headers in `Packages`.
@@ -333,6 +463,52 @@ mod tests {
         let mut out = LayerInventory::default();
         let r = RpmCataloger.catalog(PATHS[0], db, &mut out);
         (out.databases.remove(PATHS[0]).unwrap_or_default(), r)
+    }
+
+    #[test]
+    fn file_lists_hold_regular_files_by_directory() {
+        let mut out = LayerInventory::default();
+        RpmCataloger
+            .catalog(PATHS[0], &rpmdb(&[curl()]), &mut out)
+            .unwrap();
+        assert_eq!(
+            out.file_lists[PATHS[0]].paths_of("curl"),
+            ["/usr/bin/curl", "/usr/share/doc/curl/COPYING"],
+            "the directory /usr/share/doc/curl is not a file"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_file_list_keeps_the_package_and_warns() {
+        let broken = |dir_indexes: Vec<u8>, count: usize| {
+            header(&[
+                (NAME, STRING, s("odd"), 1),
+                (VERSION, STRING, s("1"), 1),
+                (BASENAMES, STRING_ARRAY, [s("a"), s("b")].concat(), 2),
+                (DIRINDEXES, INT32, dir_indexes, count),
+                (DIRNAMES, STRING_ARRAY, s("/usr/bin/"), 1),
+            ])
+        };
+        for (what, blob) in [
+            ("index past the directories", broken(int32s(&[0, 9]), 2)),
+            ("fewer indexes than names", broken(int32s(&[0]), 1)),
+            ("indexes past the data", broken(int32s(&[0]), 0x4000_0000)),
+        ] {
+            let mut out = LayerInventory::default();
+            let r = RpmCataloger.catalog(PATHS[0], &rpmdb(&[blob, curl()]), &mut out);
+            let names: Vec<_> = out.databases[PATHS[0]]
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect();
+            assert_eq!(names, ["odd", "curl"], "{what}");
+            assert!(
+                r.unwrap_err().starts_with("1 packages' file lists"),
+                "{what}"
+            );
+            let lists = &out.file_lists[PATHS[0]];
+            assert!(lists.paths_of("odd").is_empty(), "{what}");
+            assert_eq!(lists.paths_of("curl").len(), 2, "{what}");
+        }
     }
 
     #[test]
@@ -453,6 +629,8 @@ mod tests {
             (NAME, STRING, s("big"), 1),
             (VERSION, STRING, s("3"), 1),
             (BASENAMES, STRING_ARRAY, names, 200),
+            (DIRINDEXES, INT32, int32s(&[0; 200]), 200),
+            (DIRNAMES, STRING_ARRAY, s("/usr/share/big/"), 1),
         ])
     }
 
