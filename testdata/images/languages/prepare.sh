@@ -40,7 +40,7 @@ echo 'this is not a zip archive' >"$ctx/broken.jar"
 mkdir -p "$ctx/rpmdb"
 python3 - "$ctx/rpmdb/rpmdb.sqlite" <<'PY'
 import sqlite3, struct, sys
-STRING, INT16, STRING_ARRAY = 6, 3, 8
+INT16, INT32, STRING, STRING_ARRAY = 3, 4, 6, 8
 tags = [
     (1000, STRING, b"zlib\0", 1),                          # NAME
     (1001, STRING, b"1.2.13\0", 1),                        # VERSION
@@ -49,10 +49,14 @@ tags = [
     (1022, STRING, b"x86_64\0", 1),                        # ARCH
     (1044, STRING, b"zlib-1.2.13-4.fc39.src.rpm\0", 1),    # SOURCERPM
     (1030, INT16, struct.pack(">3H", 0o100755, 0o120777, 0o040755), 3),  # FILEMODES
+    (1116, INT32, struct.pack(">3I", 0, 0, 1), 3),        # DIRINDEXES
     (1117, STRING_ARRAY, b"libz.so.1.2.13\0libz.so.1\0zlib\0", 3),     # BASENAMES
+    (1118, STRING_ARRAY, b"/usr/lib64/\0/usr/share/doc/\0", 2),         # DIRNAMES
 ]
 index, data = b"", b""
 for tag, kind, value, count in tags:
+    if kind == INT32:
+        data += bytes(-len(data) % 4)  # rpm aligns integers to their size
     index += struct.pack(">4I", tag, kind, len(data), count)
     data += value
 blob = struct.pack(">2I", len(tags), len(data)) + index + data
