@@ -5,7 +5,7 @@ mod junit;
 mod sarif;
 mod table;
 
-use super::{Format, Tool};
+use super::{Format, ScanReport, Tool};
 use crate::finding::{RuleMeta, Severity};
 use crate::taskdef::{InputShape, Launch, Lint, Loaded, SuppressedTaskFinding, TaskFinding};
 use serde::Serialize;
@@ -32,8 +32,26 @@ pub struct TaskDefinitionReport {
     pub findings: Vec<TaskFinding>,
     /// Findings an ignore suppressed, with its reason.
     pub suppressed: Vec<SuppressedTaskFinding>,
-    /// Non-fatal problems: no containers, expired ignores.
+    /// Non-fatal problems: no containers, expired ignores, images that could not be scanned.
     pub warnings: Vec<String>,
+    /// With `--scan-images`: each container's image and its scan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<ImageEntry>>,
+}
+
+/// One container's image in a deploy-gate report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageEntry {
+    /// The container's name.
+    pub container: String,
+    /// The image reference, as the task definition writes it.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The image's scan report, as `scan --format json` writes it; `None` when it could not be
+    /// scanned.
+    pub report: Option<ScanReport>,
+    /// Why it could not be scanned.
+    pub error: Option<String>,
 }
 
 /// The linted task definition.
@@ -99,7 +117,44 @@ impl TaskDefinitionReport {
             findings: lint.findings,
             suppressed: lint.suppressed,
             warnings,
+            images: None,
         }
+    }
+
+    /// The same report with the scanned images: their findings count for [`Self::fails`], and
+    /// an image that could not be scanned is a warning.
+    pub fn with_images(mut self, images: Vec<ImageEntry>) -> Self {
+        for image in &images {
+            if let Some(error) = &image.error {
+                self.warnings.push(format!(
+                    "the image of container {} ({}) was not scanned: {error}",
+                    image.container, image.reference
+                ));
+            }
+        }
+        self.images = Some(images);
+        self
+    }
+
+    /// The scan reports of the images with the references the task writes, each distinct
+    /// reference once (containers that share an image share its scan).
+    pub fn image_reports(&self) -> impl Iterator<Item = (&str, &ScanReport)> {
+        let mut seen = std::collections::HashSet::new();
+        self.images
+            .iter()
+            .flatten()
+            .filter(move |i| seen.insert(i.reference.as_str()))
+            .filter_map(|i| Some((i.reference.as_str(), i.report.as_ref()?)))
+    }
+
+    /// The containers that run `reference`.
+    pub fn containers_of(&self, reference: &str) -> Vec<&str> {
+        self.images
+            .iter()
+            .flatten()
+            .filter(|i| i.reference == reference)
+            .map(|i| i.container.as_str())
+            .collect()
     }
 
     /// The metadata of the check a finding names.
@@ -119,7 +174,12 @@ impl TaskDefinitionReport {
 
     /// True when a finding at or above `threshold` remains.
     pub fn fails(&self, threshold: Option<Severity>) -> bool {
-        threshold.is_some_and(|t| self.findings.iter().any(|f| f.severity >= t))
+        threshold.is_some_and(|t| {
+            self.findings.iter().any(|f| f.severity >= t)
+                || self
+                    .image_reports()
+                    .any(|(_, r)| r.findings.iter().any(|f| f.severity >= t))
+        })
     }
 }
 
