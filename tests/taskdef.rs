@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 /// The outcome of a lint: what a scan's is, and the report as printed, for the other formats.
-struct Lint {
-    scan: Scan,
-    stdout: String,
+pub struct Lint {
+    pub scan: Scan,
+    pub stdout: String,
 }
 
 impl std::ops::Deref for Lint {
@@ -27,8 +27,12 @@ fn testdata(name: &str) -> PathBuf {
 
 /// `layerguard taskdef FILE` with `args` (`--format json` unless another format is given).
 fn lint(file: &Path, args: &[&str]) -> Lint {
-    let mut cmd = layerguard();
-    cmd.arg("taskdef").arg(file);
+    lint_with(layerguard(), file.as_os_str(), args)
+}
+
+/// [`lint`] of any input (`ecs:…`, an ARN) with a prepared command (its environment).
+pub fn lint_with(mut cmd: assert_cmd::Command, input: &std::ffi::OsStr, args: &[&str]) -> Lint {
+    cmd.arg("taskdef").arg(input);
     if !args.contains(&"--format") {
         cmd.args(["--format", "json"]);
     }
