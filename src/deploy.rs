@@ -76,7 +76,13 @@ pub fn scan_images(loaded: &Loaded, options: &ScanOptions) -> Vec<ContainerImage
     let mut target_of: HashMap<&str, Result<usize, String>> = HashMap::new();
     for (_, _, image) in &containers {
         target_of.entry(image).or_insert_with(|| {
-            let reference = ImageRef::parse(image).map_err(|e| e.to_string())?;
+            // Not the error's own text: it lists `scan`'s input forms, which a task's image is not.
+            let reference = ImageRef::parse(image).map_err(|e| match e {
+                crate::Error::Reference { reason, .. } => {
+                    format!("{image:?} is not an image reference: {reason}")
+                }
+                other => other.to_string(),
+            })?;
             targets.push((Source::Registry(reference), image.clone()));
             Ok(targets.len() - 1)
         });

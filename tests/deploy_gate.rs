@@ -241,6 +241,7 @@ fn the_gate_scans_each_image_judges_it_with_its_container_and_survives_a_missing
             without_user(hardened("tools", &image("tools"))),
             hardened("sidecar", &image("tools")),
             hardened("gone", &image("missing")),
+            hardened("templated", "${IMAGE}"),
         ],
         None,
     );
@@ -251,7 +252,15 @@ fn the_gate_scans_each_image_judges_it_with_its_container_and_survives_a_missing
         gated.stderr
     );
     let images = gated.json["images"].as_array().unwrap();
-    assert_eq!(images.len(), 4, "{}", gated.json["images"]);
+    assert_eq!(images.len(), 5, "{}", gated.json["images"]);
+    let templated = image_of(&gated, "templated");
+    assert!(
+        templated["report"].is_null()
+            && templated["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("is not an image reference") && !e.contains('\n')),
+        "{templated}"
+    );
 
     let app = image_of(&gated, "app");
     assert_eq!(app["ref"], image("app"));
@@ -359,7 +368,7 @@ fn the_gate_scans_each_image_judges_it_with_its_container_and_survives_a_missing
         table.stdout
     );
     assert!(
-        table.stdout.contains("Images: 3 of 4 scanned"),
+        table.stdout.contains("Images: 3 of 5 scanned"),
         "{}",
         table.stdout
     );
