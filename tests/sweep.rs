@@ -44,6 +44,17 @@ fn sweep(moto: &Moto, registry: &Registry, args: &[&str]) -> (i32, Value, String
     (out.status.code().unwrap(), json, stderr)
 }
 
+/// The images a JSON sweep report scanned, from every repository.
+fn scanned(report: &Value) -> Vec<&Value> {
+    report["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["images"].as_array().unwrap())
+        .filter(|i| i["error"].is_null())
+        .collect()
+}
+
 #[test]
 fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
     let Some(moto) =
@@ -76,30 +87,48 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
     }));
     moto.setup(&json!({ "repositories": repositories }));
 
-    let (code, whole, stderr) = sweep(&moto, &registry, WHOLE_SWEEP);
+    // In batches of two images: a layer read for one batch serves the others.
+    let batched = [WHOLE_SWEEP, &["--images-at-once", "2"]].concat();
+    let (code, whole, stderr) = sweep(&moto, &registry, &batched);
     assert_eq!(code, 0, "{stderr}");
     let totals = &whole["totals"];
     assert_eq!(totals["repositories"], 10, "{totals}");
     assert_eq!(totals["images"], 9, "{totals}");
     assert_eq!(totals["failures"], 1, "{}", whole["failures"]);
+    // The image its repository lists but the registry lost is in the report with its error.
+    let gone: Vec<&Value> = whole["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["name"] == "team/gone")
+        .flat_map(|r| r["images"].as_array().unwrap())
+        .collect();
+    assert_eq!(gone.len(), 1, "{whole:#}");
     assert!(
-        whole["failures"][0]["subject"]
-            .as_str()
-            .unwrap()
-            .contains("team/gone"),
+        gone[0]["error"].as_str().unwrap().contains("team/gone"),
         "{}",
-        whole["failures"]
+        gone[0]
     );
+    assert!(gone[0]["report"].is_null() && gone[0]["findings"] == json!([]));
+    for repository in whole["repositories"].as_array().unwrap() {
+        assert_eq!(
+            repository["uri"],
+            format!("{HOST}/{}", repository["name"].as_str().unwrap())
+        );
+        for image in repository["images"].as_array().unwrap() {
+            assert!(image["digest"].as_str().unwrap().starts_with("sha256:"));
+            assert_eq!(image["tags"], json!(["1"]));
+            assert!(image["pushed_at"].is_i64(), "{image}");
+        }
+    }
     let unique = totals["layers_unique"].as_u64().unwrap();
     assert!(unique >= 2, "{totals}");
     assert_eq!(
         totals["layers_read"], unique,
         "each distinct layer read once: {totals}"
     );
-    let referenced: usize = whole["images"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let referenced: usize = scanned(&whole)
+        .into_iter()
         .map(|i| i["report"]["image"]["layers"].as_array().unwrap().len())
         .sum();
     assert_eq!(totals["layers_referenced"], referenced, "{totals}");
@@ -120,7 +149,7 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
         .map(|r| r["name"].as_str().unwrap())
         .collect();
     assert_eq!(mutable.len(), 6, "{mutable:?}");
-    for image in whole["images"].as_array().unwrap() {
+    for image in scanned(&whole) {
         let findings = image["report"]["findings"].as_array().unwrap();
         assert!(
             !findings
@@ -256,13 +285,7 @@ fn a_sweep_reads_each_shared_layer_once_and_shards_merge_into_the_whole() {
         .unwrap()
         .iter()
         .map(findings)
-        .chain(
-            whole["images"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| findings(&i["report"])),
-        )
+        .chain(scanned(&whole).into_iter().map(|i| findings(&i["report"])))
         .sum();
     assert_eq!(runs[0]["results"].as_array().unwrap().len(), expected);
     let missing = moto
@@ -301,20 +324,105 @@ fn merge_refuses_an_unfinished_shard() {
 /// repository is retried with backoff and the sweep completes as if nothing happened.
 #[test]
 fn throttled_listing_is_retried() {
-    let Some(moto) = Moto::start_with(
+    let Some((moto, registry)) = one_repository(
         "throttled_listing_is_retried",
         &[("LAYERGUARD_MOTO_THROTTLE", "2")],
     ) else {
         return;
     };
+    let (code, report, stderr) = sweep(&moto, &registry, WHOLE_SWEEP);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["totals"]["images"], 1, "{}", report["failures"]);
+    assert_eq!(report["totals"]["failures"], 0, "{}", report["failures"]);
+}
+
+/// One repository holding the clean image, in a fresh moto with `env`.
+fn one_repository(test: &str, env: &[(&str, &str)]) -> Option<(Moto, Registry)> {
+    let moto = Moto::start_with(test, env)?;
     let registry = Registry::tls_basic_auth_as("AWS", "123456789012-auth-token");
     registry.skopeo_copy(&fixture("oci", "clean.oci:1"), "team/busy:1", &[]);
     let manifest = String::from_utf8(registry.get("/v2/team/busy/manifests/1")).unwrap();
     moto.setup(&json!({ "repositories": [
         {"name": "team/busy", "images": [{"manifest": manifest, "tag": "1"}]}
     ]}));
+    Some((moto, registry))
+}
+
+#[test]
+fn server_errors_are_retried_and_past_the_retries_skip_one_check() {
+    // Two failures: the SDK's third attempt answers, and nothing is lost.
+    let Some((moto, registry)) = one_repository(
+        "server_errors_are_retried",
+        &[("LAYERGUARD_MOTO_FAIL_500", "2")],
+    ) else {
+        return;
+    };
     let (code, report, stderr) = sweep(&moto, &registry, WHOLE_SWEEP);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(report["totals"]["images"], 1, "{}", report["failures"]);
-    assert_eq!(report["totals"]["failures"], 0, "{}", report["failures"]);
+    let warnings = &report["repositories"][0]["warnings"];
+    assert_eq!(warnings, &json!([]), "{warnings}");
+    assert_eq!(
+        report["repositories"][0]["posture"]["lifecycle_policy"],
+        false
+    );
+
+    // An ECR that keeps failing: the two checks are skipped with a warning each, naming the
+    // permission and the error, and the images are still scanned.
+    let Some((moto, registry)) = one_repository(
+        "server_errors_past_the_retries",
+        &[("LAYERGUARD_MOTO_FAIL_500", "1000")],
+    ) else {
+        return;
+    };
+    let (code, report, stderr) = sweep(&moto, &registry, WHOLE_SWEEP);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(report["totals"]["images"], 1, "{}", report["failures"]);
+    let warnings = report["repositories"][0]["warnings"].to_string();
+    for permission in [
+        "ecr:GetLifecyclePolicy failed (ServerException",
+        "ecr:GetRegistryScanningConfiguration failed (ServerException",
+    ] {
+        assert!(warnings.contains(permission), "{warnings}");
+    }
+    assert!(
+        report["repositories"][0]["posture"]["lifecycle_policy"].is_null(),
+        "unknown, not absent: {}",
+        report["repositories"][0]["posture"]
+    );
+}
+
+#[test]
+fn two_sweeps_at_once_share_one_cache_directory() {
+    let Some((moto, registry)) = one_repository("two_sweeps_at_once", &[]) else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let args = [
+        WHOLE_SWEEP,
+        &["--cache-dir", cache.path().to_str().unwrap()],
+    ]
+    .concat();
+    let (first, second) = std::thread::scope(|s| {
+        let a = s.spawn(|| sweep(&moto, &registry, &args));
+        let b = s.spawn(|| sweep(&moto, &registry, &args));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    for (code, report, stderr) in [&first, &second] {
+        assert_eq!(*code, 0, "{stderr}");
+        assert_eq!(report["totals"]["failures"], 0, "{}", report["failures"]);
+    }
+    let findings = |report: &Value| -> Vec<(Value, Value)> {
+        scanned(report)
+            .into_iter()
+            .map(|i| (i["reference"].clone(), i["report"]["findings"].clone()))
+            .collect()
+    };
+    assert_eq!(findings(&first.1), findings(&second.1));
+    // Whatever each wrote, the directory holds whole records: the next sweep reads nothing.
+    let (code, third, stderr) = sweep(&moto, &registry, &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(third["totals"]["layers_read"], 0, "{}", third["totals"]);
+    assert_eq!(third["totals"]["failures"], 0, "{}", third["failures"]);
+    assert_eq!(findings(&third), findings(&first.1));
 }

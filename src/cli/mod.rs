@@ -163,6 +163,10 @@ struct SweepEcrArgs {
     /// Layers read at once (default: number of CPUs).
     #[arg(long, value_name = "N")]
     concurrency: Option<usize>,
+    /// Images scanned together; fewer hold less memory, and a layer they share is still read
+    /// once.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    images_at_once: u16,
     /// This task's share of the repositories, I/N with 0 <= I < N (default: AWS Batch's
     /// AWS_BATCH_JOB_ARRAY_INDEX/AWS_BATCH_JOB_ARRAY_SIZE when set).
     #[arg(long, value_name = "I/N")]

@@ -36,16 +36,7 @@ pub(super) fn threshold(fail_on: FailOn) -> Option<Severity> {
 /// A spinner on standard error while layers are read, when that is a terminal: daemon exports
 /// and big archives take a while. Nothing on a pipe or in a CI log.
 fn progress(options: &mut crate::ScanOptions) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    bar.set_message("reading layers");
+    let bar = spinner("reading layers")?;
     let done = std::sync::Arc::new(std::sync::Mutex::new((0usize, 0u64, 0usize)));
     let shown = bar.clone();
     options.progress = Some(std::sync::Arc::new(move |layer: crate::scan::LayerDone| {
@@ -67,6 +58,22 @@ fn progress(options: &mut crate::ScanOptions) -> Option<indicatif::ProgressBar> 
         }
         shown.set_message(message);
     }));
+    Some(bar)
+}
+
+/// A spinner with `message` on standard error, when that is a terminal; `None` on a pipe or in
+/// a CI log.
+pub(super) fn spinner(message: &'static str) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar.set_message(message);
     Some(bar)
 }
 

@@ -2,11 +2,12 @@
 
 use super::{EXIT_FINDINGS, SweepEcrArgs, SweepFormatArg, SweepMergeArgs, SweepReportArgs};
 use crate::ScanOptions;
+use crate::finding::Severity;
 use crate::source::Platform;
 use crate::sweep::report::{SweepFormat, read_lines};
-use crate::sweep::{self, Selection, Shard, SweepOptions, SweepReport, SweepStep};
+use crate::sweep::{self, Selection, Shard, SweepLine, SweepOptions, SweepReport, SweepStep};
 use anyhow::{Context, Result};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 fn format_of(format: SweepFormatArg) -> SweepFormat {
     match format {
@@ -17,16 +18,29 @@ fn format_of(format: SweepFormatArg) -> SweepFormat {
     }
 }
 
-/// Writes the report and turns its findings into the exit code, as `scan` does.
-fn finish(report: &SweepReport, how: &SweepReportArgs, shard: Option<Shard>) -> Result<u8> {
-    let (format, fail_on) = (how.format, how.fail_on);
-    let output = how
-        .output
+/// Where the report goes: a file, an S3 object (`s3://`), or standard output (`None`).
+fn output_of(how: &SweepReportArgs, shard: Option<Shard>) -> Option<std::path::PathBuf> {
+    how.output
         .as_deref()
         .filter(|p| *p != std::path::Path::new("-"))
-        .map(|p| with_shard(p, shard));
-    let output = output.as_deref();
-    match output {
+        .map(|p| with_shard(p, shard))
+}
+
+fn is_s3(path: &std::path::Path) -> bool {
+    path.to_string_lossy().starts_with("s3://")
+}
+
+/// The exit code for findings of these severities, as `scan` gives it.
+fn exit_code(fail_on: super::FailOn, mut severities: impl Iterator<Item = Severity>) -> u8 {
+    let failing = super::scan::threshold(fail_on).is_some_and(|t| severities.any(|s| s >= t));
+    if failing { EXIT_FINDINGS } else { 0 }
+}
+
+/// Writes the report and turns its findings into the exit code, as `scan` does.
+fn finish(report: &SweepReport, how: &SweepReportArgs, shard: Option<Shard>) -> Result<u8> {
+    let format = how.format;
+    let output = output_of(how, shard);
+    match output.as_deref() {
         Some(path) if path.to_string_lossy().starts_with("s3://") => {
             let mut bytes = Vec::new();
             report.render(format_of(format), &mut bytes)?;
@@ -46,9 +60,39 @@ fn finish(report: &SweepReport, how: &SweepReportArgs, shard: Option<Shard>) -> 
             out.flush()?;
         }
     }
-    let failing =
-        super::scan::threshold(fail_on).is_some_and(|t| report.severities().any(|s| s >= t));
-    Ok(if failing { EXIT_FINDINGS } else { 0 })
+    Ok(exit_code(how.fail_on, report.severities()))
+}
+
+/// JSON Lines to a file or standard output: each line is written as the sweep hands it on, so
+/// memory stays bounded however many images the account has.
+fn stream(
+    sweep: &SweepOptions,
+    options: &ScanOptions,
+    step: &(dyn Fn(SweepStep) + Sync),
+    how: &SweepReportArgs,
+    output: Option<&std::path::Path>,
+) -> Result<u8> {
+    let mut out: Box<dyn Write> = match output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("output {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut severities = Vec::new();
+    let mut written: std::io::Result<()> = Ok(());
+    sweep::run(sweep, options, step, &mut |line| {
+        severities.extend(line.severities());
+        if written.is_ok() {
+            written = line.write(&mut out).and_then(|()| match line {
+                // A line a reader can act on at once, not when a buffer fills.
+                SweepLine::Repository(_) | SweepLine::Image(_) => out.flush(),
+                _ => Ok(()),
+            });
+        }
+    })?;
+    written?;
+    out.flush()?;
+    Ok(exit_code(how.fail_on, severities.into_iter()))
 }
 
 /// `{shard}` in an output path is the shard, `I-of-N` (`all` without shards): the children of
@@ -125,6 +169,7 @@ pub(super) fn ecr(args: SweepEcrArgs) -> Result<u8> {
         },
         pushed_since: args.pushed_since.as_deref().map(duration).transpose()?,
         max_images_per_repo: args.max_images_per_repo,
+        images_at_once: usize::from(args.images_at_once),
         shard: this_shard,
         now: chrono::Utc::now().timestamp(),
     };
@@ -146,11 +191,21 @@ pub(super) fn ecr(args: SweepEcrArgs) -> Result<u8> {
             p.step(step);
         }
     };
-    let report = sweep::run(&sweep, &options, &step);
+    let output = output_of(&args.report, this_shard);
+    let streamed =
+        args.report.format == SweepFormatArg::Jsonl && !output.as_deref().is_some_and(is_s3);
+    let code = if streamed {
+        stream(&sweep, &options, &step, &args.report, output.as_deref())
+    } else {
+        let mut report = SweepReport::default();
+        sweep::run(&sweep, &options, &step, &mut |line| report.push(line))
+            .map_err(anyhow::Error::from)
+            .and_then(|_| finish(&report, &args.report, this_shard))
+    };
     if let Some(p) = shown {
         p.bar.finish_and_clear();
     }
-    finish(&report?, &args.report, this_shard)
+    code
 }
 
 /// A status line on standard error while a sweep runs, when that is a terminal: repositories
@@ -195,16 +250,7 @@ impl Counts {
 
 impl Progress {
     fn start(options: &mut ScanOptions) -> Option<Progress> {
-        if !std::io::stderr().is_terminal() {
-            return None;
-        }
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        bar.set_message("listing repositories");
+        let bar = super::scan::spinner("listing repositories")?;
         let counts = std::sync::Arc::new(std::sync::Mutex::new(Counts::default()));
         let (shown, layers) = (bar.clone(), counts.clone());
         options.progress = Some(std::sync::Arc::new(move |layer: crate::scan::LayerDone| {

@@ -20,11 +20,14 @@ use crate::posture::RepositoryPosture;
 use crate::reference::ImageRef;
 use crate::rules::ImageFacts;
 use crate::scan::{self, ScanOptions};
+use crate::scan::{CacheStats, LayerRecord, RecordCache, RecordKey};
 use crate::source::Source;
 use crate::source::ecr::{self, EcrHost, ListedImage};
 use crate::source::registry::{self, Credential, Secret};
-pub use report::{ImageEntry, RepositoryEntry, SweepFailure, SweepReport, Totals};
+pub use report::{ImageEntry, RepositoryEntry, SweepFailure, SweepLine, SweepReport, Totals};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Repositories whose settings and images are asked for at once.
@@ -90,6 +93,10 @@ pub struct SweepOptions {
     pub pushed_since: Option<Duration>,
     /// At most this many images per repository, newest first.
     pub max_images_per_repo: Option<usize>,
+    /// Images scanned together: layers shared within a batch are read once, and a record read
+    /// in one batch serves the next from memory, so batches cost nothing in reads; what they
+    /// bound is the memory images and their reports take, whatever the account's size.
+    pub images_at_once: usize,
     /// This task's slice of the repositories.
     pub shard: Option<Shard>,
     /// Now, seconds since the epoch (injected so tests can fix it).
@@ -108,17 +115,21 @@ pub enum SweepStep {
     ImagesChosen(usize),
 }
 
-/// Runs a sweep. Errors only when nothing at all could be listed; every other failure (a
-/// repository's images, an image that vanished or cannot be read) is in the report.
+/// Runs a sweep, handing each repository, image and failure to `out` as soon as it is done and
+/// the totals last. Errors only when nothing at all could be listed; every other failure (a
+/// repository's images, an image that vanished or cannot be read) is a line.
 pub fn run(
     sweep: &SweepOptions,
     options: &ScanOptions,
     progress: &(dyn Fn(SweepStep) + Sync),
-) -> Result<SweepReport> {
+    out: &mut dyn FnMut(SweepLine),
+) -> Result<Totals> {
     let runtime = registry::runtime()?;
     let globs = compile_globs(&sweep.repositories)?;
-    let mut report = SweepReport::default();
+    let mut totals = Totals::default();
     let mut targets: Vec<(Source, String)> = Vec::new();
+    // Beside each target: the repository it was listed in and what the listing said of it.
+    let mut listed: Vec<(String, ListedImage)> = Vec::new();
     let mut listed_any = false;
     let mut listing_errors = Vec::new();
     let mut options = options.clone();
@@ -135,10 +146,7 @@ pub fn run(
             Ok(r) => r,
             Err(e) => {
                 listing_errors.push(e.to_string());
-                report.failures.push(SweepFailure {
-                    subject: format!("region {region}"),
-                    error: e.to_string(),
-                });
+                fail(&mut totals, out, format!("region {region}"), e.to_string());
                 continue;
             }
         };
@@ -218,20 +226,23 @@ pub fn run(
         });
         for (host, name, posture, images) in asked {
             let (findings, warnings) = judge_repository(&posture, &options.settings);
-            report.repositories.push(RepositoryEntry {
+            totals.repositories += 1;
+            out(SweepLine::Repository(RepositoryEntry {
                 registry: host.host.clone(),
                 name: name.clone(),
                 posture,
                 findings,
                 warnings,
-            });
+            }));
             let images = match images {
                 Ok(images) => images,
                 Err(e) => {
-                    report.failures.push(SweepFailure {
-                        subject: format!("{}/{name}", host.host),
-                        error: e.to_string(),
-                    });
+                    fail(
+                        &mut totals,
+                        out,
+                        format!("{}/{name}", host.host),
+                        e.to_string(),
+                    );
                     continue;
                 }
             };
@@ -254,10 +265,7 @@ pub fn run(
                             password: Secret::new(login.password),
                         },
                     )),
-                    Err(e) => report.failures.push(SweepFailure {
-                        subject: host.host.clone(),
-                        error: e.to_string(),
-                    }),
+                    Err(e) => fail(&mut totals, out, host.host.clone(), e.to_string()),
                 }
             }
             for image in chosen {
@@ -267,8 +275,9 @@ pub fn run(
                     tag: image.tags.first().cloned(),
                     digest: Some(image.digest.clone()),
                 };
-                let name = reference.to_string();
-                targets.push((Source::Registry(reference), name));
+                let shown = reference.to_string();
+                targets.push((Source::Registry(reference), shown));
+                listed.push((format!("{}/{name}", host.host), image));
             }
         }
     }
@@ -283,45 +292,117 @@ pub fn run(
     }
 
     progress(SweepStep::ImagesChosen(targets.len()));
-    let (scanned, stats) = scan::read_many(&targets, &options);
+    let memo = Arc::new(Memo::new(options.cache.take()));
+    options.cache = Some(memo.clone());
     let mut diff_ids = HashSet::new();
-    for ((_, name), result) in targets.iter().zip(scanned) {
-        match result {
-            Ok(image) => {
-                report.totals.layers_referenced += image.layers.len();
-                for layer in &image.layers {
-                    if diff_ids.insert(layer.record.key.diff_id.clone()) {
-                        report.totals.bytes_unique += layer.blob.size;
+    let batch_size = sweep.images_at_once.max(1);
+    for (batch, about) in targets.chunks(batch_size).zip(listed.chunks(batch_size)) {
+        let (scanned, stats) = scan::read_many(batch, &options);
+        totals.layers_read += stats.layers_read;
+        totals.bytes_read += stats.bytes_read;
+        for (((_, name), (repository, image)), result) in batch.iter().zip(about).zip(scanned) {
+            let mut entry = ImageEntry {
+                reference: name.clone(),
+                repository: repository.clone(),
+                digest: image.digest.clone(),
+                tags: image.tags.clone(),
+                pushed_at: image.pushed_at,
+                error: None,
+                report: serde_json::Value::Null,
+            };
+            match result {
+                Ok(image) => {
+                    totals.images += 1;
+                    totals.layers_referenced += image.layers.len();
+                    for layer in &image.layers {
+                        if diff_ids.insert(layer.record.key.diff_id.clone()) {
+                            totals.bytes_unique += layer.blob.size;
+                        }
                     }
+                    let assessed = scan::assess(&image, &options);
+                    entry.report = serde_json::to_value(&assessed).unwrap_or_default();
                 }
-                let assessed = scan::assess(&image, &options);
-                report.images.push(ImageEntry {
-                    reference: name.clone(),
-                    report: serde_json::to_value(&assessed).unwrap_or_default(),
-                });
+                // Deleted since the listing, unreadable, refused: the image says why, the
+                // sweep goes on.
+                Err(e) => {
+                    totals.failures += 1;
+                    entry.error = Some(e.to_string());
+                }
             }
-            Err(e) => report.failures.push(SweepFailure {
-                subject: name.clone(),
-                error: e.to_string(),
-            }),
+            out(SweepLine::Image(entry));
         }
     }
-    report.totals.repositories = report.repositories.len();
-    report.totals.images = report.images.len();
-    report.totals.layers_unique = diff_ids.len();
-    report.totals.layers_read = stats.layers_read;
-    report.totals.cache_hits = stats.cache_hits;
-    report.totals.bytes_read = stats.bytes_read;
-    if let Some(cache) = &options.cache {
-        report
-            .failures
-            .extend(cache.take_warnings().into_iter().map(|w| SweepFailure {
-                subject: "cache".into(),
-                error: w,
-            }));
+    totals.layers_unique = diff_ids.len();
+    totals.cache_hits = memo.stored_hits();
+    for warning in memo.take_warnings() {
+        fail(&mut totals, out, "cache".into(), warning);
     }
-    report.totals.failures = report.failures.len();
-    Ok(report)
+    out(SweepLine::Totals(totals));
+    Ok(totals)
+}
+
+/// Hands on a failure and counts it.
+fn fail(totals: &mut Totals, out: &mut dyn FnMut(SweepLine), subject: String, error: String) {
+    totals.failures += 1;
+    out(SweepLine::Failure(SweepFailure { subject, error }));
+}
+
+/// The sweep's own record store in front of the user's cache: a record read (or fetched from the
+/// cache) for one batch of images serves the later batches from memory. It holds each distinct
+/// layer's record once, which is what scanning all images at once held too.
+struct Memo {
+    stored: Option<Arc<dyn RecordCache>>,
+    records: Mutex<HashMap<RecordKey, LayerRecord>>,
+    stored_hits: AtomicUsize,
+}
+
+impl Memo {
+    fn new(stored: Option<Arc<dyn RecordCache>>) -> Self {
+        Memo {
+            stored,
+            records: Mutex::new(HashMap::new()),
+            stored_hits: AtomicUsize::new(0),
+        }
+    }
+
+    /// Records that came from the user's cache rather than from memory or a read.
+    fn stored_hits(&self) -> usize {
+        self.stored_hits.load(Ordering::Relaxed)
+    }
+
+    fn records(&self) -> std::sync::MutexGuard<'_, HashMap<RecordKey, LayerRecord>> {
+        self.records.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl RecordCache for Memo {
+    fn get(&self, key: &RecordKey) -> Option<LayerRecord> {
+        if let Some(record) = self.records().get(key) {
+            return Some(record.clone());
+        }
+        let record = self.stored.as_ref()?.get(key)?;
+        self.stored_hits.fetch_add(1, Ordering::Relaxed);
+        self.records().insert(key.clone(), record.clone());
+        Some(record)
+    }
+
+    fn put(&self, key: &RecordKey, record: &LayerRecord) {
+        self.records().insert(key.clone(), record.clone());
+        if let Some(stored) = &self.stored {
+            stored.put(key, record);
+        }
+    }
+
+    fn stats(&self) -> CacheStats {
+        self.stored.as_ref().map(|s| s.stats()).unwrap_or_default()
+    }
+
+    fn take_warnings(&self) -> Vec<String> {
+        self.stored
+            .as_ref()
+            .map(|s| s.take_warnings())
+            .unwrap_or_default()
+    }
 }
 
 /// The host an account's registry has in a region (the `.cn` partition for China regions).
@@ -434,8 +515,9 @@ pub fn merge(parts: Vec<SweepReport>) -> SweepReport {
     out.totals.bytes_unique = bytes_unique;
     out.totals.layers_unique = unique.len();
     out.totals.repositories = out.repositories.len();
-    out.totals.images = out.images.len();
-    out.totals.failures = out.failures.len();
+    let not_scanned = out.images.iter().filter(|i| i.error.is_some()).count();
+    out.totals.images = out.images.len() - not_scanned;
+    out.totals.failures = out.failures.len() + not_scanned;
     out
 }
 
@@ -459,6 +541,7 @@ mod tests {
             images,
             pushed_since: None,
             max_images_per_repo: None,
+            images_at_once: 64,
             shard: None,
             now: 10_000,
         }

@@ -7,8 +7,8 @@ use crate::posture::RepositoryPosture;
 use serde::{Deserialize, Serialize};
 use std::io::{self, BufRead, Write};
 
-/// Version of the sweep report's layout.
-pub const SWEEP_SCHEMA_VERSION: u32 = 1;
+/// Version of the sweep report's layout: 2 nests each repository's images in it.
+pub const SWEEP_SCHEMA_VERSION: u32 = 2;
 
 /// A whole sweep (or one shard of it).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -66,6 +66,22 @@ pub struct RepositoryEntry {
 pub struct ImageEntry {
     /// `registry/repository:tag@digest`.
     pub reference: String,
+    /// `registry/repository`: the repository it was listed in.
+    #[serde(default)]
+    pub repository: String,
+    /// The manifest digest it was listed and pulled by.
+    #[serde(default)]
+    pub digest: String,
+    /// Its tags when it was listed.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// When it was pushed, seconds since the epoch.
+    #[serde(default)]
+    pub pushed_at: Option<i64>,
+    /// Why it could not be scanned (deleted since the listing, unreadable); then `report` is
+    /// null.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// The scan's JSON report.
     pub report: serde_json::Value,
 }
@@ -79,14 +95,43 @@ pub struct SweepFailure {
     pub error: String,
 }
 
-/// One line of the JSON Lines form.
-#[derive(Debug, Serialize, Deserialize)]
+/// One line of the JSON Lines form, and what a sweep hands on as it goes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-enum Line {
+pub enum SweepLine {
+    /// A repository, judged.
     Repository(RepositoryEntry),
+    /// An image, scanned.
     Image(ImageEntry),
+    /// Something that could not be done.
     Failure(SweepFailure),
+    /// The numbers, last.
     Totals(Totals),
+}
+
+impl SweepLine {
+    /// The severities of the line's findings.
+    pub fn severities(&self) -> Vec<Severity> {
+        match self {
+            SweepLine::Repository(r) => r.findings.iter().map(|f| f.severity).collect(),
+            SweepLine::Image(i) => image_severities(i).collect(),
+            SweepLine::Failure(_) | SweepLine::Totals(_) => Vec::new(),
+        }
+    }
+
+    /// Writes the line as one line of JSON.
+    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer(&mut *out, self)?;
+        writeln!(out)
+    }
+}
+
+fn image_severities(image: &ImageEntry) -> impl Iterator<Item = Severity> + '_ {
+    image.report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| severity(f["severity"].as_str()?))
 }
 
 /// How a sweep report is written.
@@ -109,42 +154,83 @@ impl SweepReport {
             .repositories
             .iter()
             .flat_map(|r| r.findings.iter().map(|f| f.severity));
-        let images = self.images.iter().flat_map(|i| {
-            i.report["findings"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|f| severity(f["severity"].as_str()?))
-        });
+        let images = self.images.iter().flat_map(image_severities);
         repositories.chain(images)
+    }
+
+    /// The one JSON document: each repository with its `uri` and its images, each image with
+    /// its digest, tags, push time, findings and full scan report, or its `error`.
+    fn document(&self) -> serde_json::Value {
+        use serde_json::{Value, json};
+        let mut nested: Vec<Value> = Vec::with_capacity(self.repositories.len());
+        let mut index = std::collections::HashMap::new();
+        for r in &self.repositories {
+            let uri = format!("{}/{}", r.registry, r.name);
+            let mut entry = serde_json::to_value(r).unwrap_or_default();
+            entry["uri"] = json!(uri);
+            entry["images"] = json!([]);
+            index.insert(uri, nested.len());
+            nested.push(entry);
+        }
+        let mut unlisted = Vec::new();
+        for image in &self.images {
+            let mut entry = serde_json::to_value(image).unwrap_or_default();
+            entry["findings"] = image.report["findings"].clone();
+            if entry["findings"].is_null() {
+                entry["findings"] = json!([]);
+            }
+            match index.get(&image.repository) {
+                Some(&i) => {
+                    if let Some(images) = nested[i]["images"].as_array_mut() {
+                        images.push(entry);
+                    }
+                }
+                None => unlisted.push(entry),
+            }
+        }
+        let mut doc = json!({
+            "schema_version": SWEEP_SCHEMA_VERSION,
+            "tool": {"name": "layerguard", "version": env!("CARGO_PKG_VERSION")},
+            "totals": self.totals,
+            "repositories": nested,
+            "failures": self.failures,
+        });
+        // Only a report joined from shards of different sweeps has images whose repository it
+        // does not list.
+        if !unlisted.is_empty() {
+            doc["images"] = Value::Array(unlisted);
+        }
+        doc
+    }
+
+    /// Adds a line to the report: lines in any order make the same report.
+    pub fn push(&mut self, line: SweepLine) {
+        match line {
+            SweepLine::Repository(r) => self.repositories.push(r),
+            SweepLine::Image(i) => self.images.push(i),
+            SweepLine::Failure(f) => self.failures.push(f),
+            SweepLine::Totals(t) => self.totals = t,
+        }
     }
 
     /// Writes the report.
     pub fn render(&self, format: SweepFormat, out: &mut dyn Write) -> io::Result<()> {
         match format {
             SweepFormat::Json => {
-                let doc = serde_json::json!({
-                    "schema_version": SWEEP_SCHEMA_VERSION,
-                    "tool": {"name": "layerguard", "version": env!("CARGO_PKG_VERSION")},
-                    "totals": self.totals,
-                    "repositories": self.repositories,
-                    "images": self.images,
-                    "failures": self.failures,
-                });
-                serde_json::to_writer_pretty(&mut *out, &doc)?;
+                serde_json::to_writer_pretty(&mut *out, &self.document())?;
                 writeln!(out)
             }
             SweepFormat::JsonLines => {
                 for r in &self.repositories {
-                    write_line(out, &Line::Repository(r.clone()))?;
+                    SweepLine::Repository(r.clone()).write(out)?;
                 }
                 for i in &self.images {
-                    write_line(out, &Line::Image(i.clone()))?;
+                    SweepLine::Image(i.clone()).write(out)?;
                 }
                 for f in &self.failures {
-                    write_line(out, &Line::Failure(f.clone()))?;
+                    SweepLine::Failure(f.clone()).write(out)?;
                 }
-                write_line(out, &Line::Totals(self.totals))
+                SweepLine::Totals(self.totals).write(out)
             }
             SweepFormat::Table => self.table(out),
             SweepFormat::Sarif => super::sarif::render(self, out),
@@ -186,6 +272,10 @@ impl SweepReport {
             }
         }
         for i in &self.images {
+            if let Some(error) = &i.error {
+                writeln!(out, "\nimage {}: not scanned: {error}", i.reference)?;
+                continue;
+            }
             let findings = i.report["findings"].as_array().cloned().unwrap_or_default();
             let mut counts = [0usize; 5];
             for f in &findings {
@@ -242,11 +332,6 @@ fn severity(name: &str) -> Option<Severity> {
     }
 }
 
-fn write_line(out: &mut dyn Write, line: &Line) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, line)?;
-    writeln!(out)
-}
-
 /// Reads one shard's JSON Lines; `what` names it in errors.
 pub fn read_lines(input: impl BufRead, what: &str) -> Result<SweepReport, String> {
     let mut report = SweepReport::default();
@@ -256,17 +341,10 @@ pub fn read_lines(input: impl BufRead, what: &str) -> Result<SweepReport, String
         if line.trim().is_empty() {
             continue;
         }
-        let parsed: Line = serde_json::from_str(&line)
+        let parsed: SweepLine = serde_json::from_str(&line)
             .map_err(|e| format!("{what}: line {}: not a sweep report line ({e})", n + 1))?;
-        match parsed {
-            Line::Repository(r) => report.repositories.push(r),
-            Line::Image(i) => report.images.push(i),
-            Line::Failure(f) => report.failures.push(f),
-            Line::Totals(t) => {
-                report.totals = t;
-                saw_totals = true;
-            }
-        }
+        saw_totals |= matches!(parsed, SweepLine::Totals(_));
+        report.push(parsed);
     }
     if !saw_totals {
         return Err(format!(
@@ -285,6 +363,11 @@ mod tests {
         let mut report = SweepReport::default();
         report.images.push(ImageEntry {
             reference: "r/app@sha256:1".into(),
+            repository: "r/app".into(),
+            digest: "sha256:1".into(),
+            tags: Vec::new(),
+            pushed_at: None,
+            error: None,
             report: serde_json::json!({"findings": [{"severity": "high"}],
                 "image": {"layers": [{"diff_id": "sha256:x"}]}}),
         });

@@ -303,6 +303,11 @@ mod tests {
         for tag in ["1", "2"] {
             report.images.push(ImageEntry {
                 reference: format!("{host}/team/app:{tag}@sha256:{tag}"),
+                repository: format!("{host}/team/app"),
+                digest: format!("sha256:{tag}"),
+                tags: vec![tag.into()],
+                pushed_at: None,
+                error: None,
                 report: json!({ "findings": [
                     finding("LG001", "setuid-file", Severity::Medium, Location::file("/usr/bin/su", 1)),
                     finding("LG002", "root-user", Severity::High, Location::config("config.User")),

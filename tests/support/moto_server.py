@@ -9,7 +9,8 @@
   invents a key ARN that KMS does not know).
 
 With `LAYERGUARD_MOTO_THROTTLE=N` the first N `DescribeImages` calls of each repository answer
-`ThrottlingException`, as real ECR does under load, so a client's retries can be tested.
+`ThrottlingException`, as real ECR does under load, so a client's retries can be tested; with
+`LAYERGUARD_MOTO_FAIL_500=N` the first N calls of two settings answer HTTP 500.
 """
 
 import hashlib
@@ -73,6 +74,30 @@ def _describe_images(self, repository_name, *args, **kwargs):
 
 
 ecr_models.ECRBackend.describe_images = _describe_images
+
+# With `LAYERGUARD_MOTO_FAIL_500=N` the first N calls of GetLifecyclePolicy and of
+# GetRegistryScanningConfiguration answer HTTP 500 `ServerException`, as a struggling ECR does.
+_fail_500 = int(os.environ.get("LAYERGUARD_MOTO_FAIL_500", "0"))
+
+
+def _failing_first_calls(stock):
+    calls = [0]
+
+    def patched(self, *args, **kwargs):
+        if calls[0] < _fail_500:
+            calls[0] += 1
+            from moto.core.exceptions import JsonRESTError
+
+            error = JsonRESTError("ServerException", "Internal error")
+            error.code = 500
+            raise error
+        return stock(self, *args, **kwargs)
+
+    return patched
+
+
+for _name in ("get_lifecycle_policy", "get_registry_scanning_configuration"):
+    setattr(ecr_models.ECRBackend, _name, _failing_first_calls(getattr(ecr_models.ECRBackend, _name)))
 
 if __name__ == "__main__":
     main(["--host", "127.0.0.1", "--port", sys.argv[1]])
