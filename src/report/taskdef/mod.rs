@@ -57,7 +57,8 @@ pub struct ImageEntry {
 /// The linted task definition.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskDefinitionSummary {
-    /// The file as the user named it (`-` for standard input).
+    /// The file as the user named it (`-` for standard input), or `ecs:FAMILY:REVISION` for
+    /// one fetched from ECS.
     pub file: String,
     /// Which shape it had.
     pub shape: InputShape,
@@ -254,5 +255,41 @@ pub(super) mod tests {
             .unwrap();
         assert!(host["container"].is_null() && host.get("container").is_some());
         assert!(!String::from_utf8(out).unwrap().contains("hunter2"));
+        assert!(json.get("images").is_none(), "only with --scan-images");
+    }
+
+    #[test]
+    fn scanned_images_are_listed_and_their_findings_fail_the_gate() {
+        let image = crate::report::table::tests::sample_report();
+        let worst = image.findings.iter().map(|f| f.severity).max().unwrap();
+        let mut report = sample();
+        report.findings.clear();
+        assert!(!report.fails(Some(Severity::Info)));
+        let report = report.with_images(vec![
+            ImageEntry {
+                container: "app".into(),
+                reference: "nginx".into(),
+                report: Some(image),
+                error: None,
+            },
+            ImageEntry {
+                container: "proxy".into(),
+                reference: "envoy:9".into(),
+                report: None,
+                error: Some("registry docker.io: denied".into()),
+            },
+        ]);
+        assert!(report.fails(Some(worst)));
+        assert!(
+            report.warnings.iter().any(|w| w
+                == "the image of container proxy (envoy:9) was not scanned: registry docker.io: denied"),
+            "{:?}",
+            report.warnings
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        let images = json["images"].as_array().unwrap();
+        assert_eq!(images[0]["ref"], "nginx");
+        assert!(images[0]["error"].is_null() && images[0]["report"]["findings"].is_array());
+        assert!(images[1]["report"].is_null() && images[1].get("report").is_some());
     }
 }
