@@ -13,7 +13,6 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ecs::config::interceptors::AfterDeserializationInterceptorContextRef;
 use aws_sdk_ecs::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_ecs::error::BoxError;
-use aws_sdk_ecs::types::TaskDefinitionField;
 use std::sync::{Arc, Mutex};
 
 /// A registered task definition as the user named it: `ecs:FAMILY[:REVISION]` or its ARN.
@@ -130,7 +129,7 @@ impl Intercept for KeepBody {
     }
 }
 
-/// Describes `name` with its tags. An error is one sentence naming the task definition, the
+/// Describes `name`, without its tags, which no check reads. An error is one sentence naming the task definition, the
 /// region asked and the AWS error code, never a credential.
 pub fn fetch(name: &TaskDefinitionName) -> Result<Fetched> {
     let shown = match &name.region {
@@ -164,7 +163,6 @@ pub fn fetch(name: &TaskDefinitionName) -> Result<Fetched> {
         client
             .describe_task_definition()
             .task_definition(&name.asked)
-            .include(TaskDefinitionField::Tags)
             .send(),
     );
     let out = described.map_err(|e| {
