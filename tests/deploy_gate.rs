@@ -498,3 +498,24 @@ fn hex_sha256(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// The image scan resolves a named USER through the image's /etc/passwd: `admin` with uid 0 is
+/// root, so a container that leaves `user` to it runs as root.
+#[test]
+fn an_image_user_named_but_uid_zero_confirms_the_root_check() {
+    let registry = Registry::plain();
+    let reference = format!("{}/admin:1", registry.host());
+    registry.skopeo_copy(&fixture("docker-archive", "named-root.tar"), "admin:1", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let admin = task(
+        "admin",
+        vec![without_user(hardened("app", &reference))],
+        None,
+    );
+    let gated = gate(layerguard(), &dir, &admin, &["--fail-on", "never"]);
+    assert_eq!(gated.code, 0, "{}", gated.stderr);
+    let root = gated.findings("task-root-user");
+    assert_eq!(root.len(), 1, "{}", gated.json["findings"]);
+    let message = root[0]["message"].as_str().unwrap();
+    assert!(message.contains(r#"USER "admin" is root"#), "{message}");
+}
