@@ -68,7 +68,7 @@ fn scan_images(
     settings: &crate::config::Settings,
 ) -> Result<Vec<deploy::ContainerImage>> {
     let options = ScanOptions {
-        settings: settings.clone(),
+        settings: super::scan::image_settings(settings.clone()),
         registry: registry_options(&args.registry)?,
         cache: args.cache.open(false)?,
         ..ScanOptions::default()
@@ -94,6 +94,17 @@ pub(super) fn run(args: TaskdefArgs) -> Result<u8> {
         anyhow::bail!("--password-stdin and a task definition on standard input both want it");
     }
     let settings = load_settings(args.config.as_deref())?;
+    // Ignores may name image rules (for the images `--scan-images` scans) or task checks;
+    // anything else is a typo that would silently suppress nothing.
+    if let Some(ig) = settings.ignores.iter().find(|ig| {
+        taskdef::checks::find(&ig.rule).is_none() && crate::rules::find(&ig.rule).is_none()
+    }) {
+        anyhow::bail!(
+            "config {}: ignore names unknown rule {:?}",
+            settings.origin,
+            ig.rule
+        );
+    }
     let input = read_input(&args.file)?;
     let mut loaded = taskdef::load(&input.text, &input.shown)?;
     if input.fetched {
