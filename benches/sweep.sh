@@ -93,9 +93,9 @@ totals() { python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]
 log "sweeps"
 rm -rf "$B/cache-a" "$B/cache-b"
 sweep cold --cache-dir "$B/cache-a" --cache s3://records/layerguard
-calls_before=$(grep -c 'HTTP/1.1"' "$B/moto.log" || true)
+calls_before=$(grep -c 'HTTP/1\.1' "$B/moto.log" || true)
 sweep warm --cache-dir "$B/cache-a" --cache s3://records/layerguard
-calls_warm=$(( $(grep -c 'HTTP/1.1"' "$B/moto.log" || true) - calls_before ))
+calls_warm=$(( $(grep -c 'HTTP/1\.1' "$B/moto.log" || true) - calls_before ))
 sweep second --cache-dir "$B/cache-b" --cache s3://records/layerguard
 alone=0
 if [[ ${SWEEP_ALONE:-1} != 0 ]]; then

@@ -126,6 +126,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A registered task definition could not be described.
+    #[error("task definition {name}: {reason}")]
+    TaskDefinitionFetch {
+        /// The task definition as the user named it (`ecs:web:3`, an ARN).
+        name: String,
+        /// The call, the region, the AWS error code and its message.
+        reason: String,
+    },
     /// An I/O error with the path it happened on.
     #[error("{path}: {cause}")]
     Io {

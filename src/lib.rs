@@ -23,7 +23,8 @@
 //! scan: the scan knows only the trait it implements ([`scan::RecordCache`]). [`sweep`] runs many
 //! images through [`scan`] at once and collects their reports. [`taskdef`] reads ECS task
 //! definitions and lints them from the vocabulary alone, beside the image pipeline; [`report`]
-//! writes its reports too. [`cli`] sits on top. Layers are read once, never extracted to disk;
+//! writes its reports too. [`deploy`] joins the two: it scans a task definition's images
+//! through [`scan`] and hands what they show to the lint. [`cli`] sits on top. Layers are read once, never extracted to disk;
 //! only metadata and the contents of files a rule or cataloger asked for are held in memory.
 
 // The `isal` feature's FFI lives in one module that allows it (layer::isal); everything else
@@ -35,6 +36,7 @@
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod deploy;
 pub mod digest;
 pub mod error;
 pub mod event;

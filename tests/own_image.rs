@@ -9,6 +9,37 @@ use crate::support::*;
 use std::path::Path;
 use std::process::Command;
 
+/// The README's task definition for the nightly sweep: what users copy should pass the gate
+/// layerguard puts on task definitions, at every severity.
+#[test]
+fn the_readmes_sweep_task_definition_passes_the_task_definition_gate() {
+    let readme = include_str!("../README.md");
+    let at = readme
+        .find(r#""family": "layerguard-sweep""#)
+        .expect("the README shows the sweep's task definition");
+    let start = readme[..at].rfind("```json").unwrap() + "```json".len();
+    let end = at + readme[at..].find("```").unwrap();
+    // The README leaves the digest to the reader.
+    let pinned = format!("@sha256:{}", "a".repeat(64));
+    let text = readme[start..end].replace("@sha256:…", &pinned);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("layerguard-sweep.json");
+    std::fs::write(&path, text).unwrap();
+    let out = layerguard()
+        .args([
+            "taskdef",
+            path.to_str().unwrap(),
+            "--format",
+            "json",
+            "--fail-on",
+            "info",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:#}", report["findings"]);
+}
+
 /// The `docker` client to build with: stages the image does not need must be skipped, which
 /// takes BuildKit, and a client without the buildx plugin only has it built in before 23.0.
 fn build(context: &Path, tag: &str) -> Result<(), String> {

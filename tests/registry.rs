@@ -908,3 +908,63 @@ fn wrong_bytes_are_a_digest_mismatch() {
         );
     }
 }
+
+/// ECR answers a blob GET with a redirect to a presigned S3 URL. The client follows it
+/// without taking the registry's credential to the other host, and a refused redirect is an
+/// error that never shows the URL's signature.
+#[test]
+fn a_redirected_blob_is_fetched_without_the_credential_and_its_url_never_printed() {
+    let p = plain();
+    let redirecting = Fault::Redirect {
+        times: usize::MAX,
+        storage_status: 200,
+    };
+    let proxy = FaultProxy::start_with(p.registry.addr(), redirecting, true);
+    let image = format!("{}/lgreg/clean:1", proxy.host());
+    let login = [
+        "--username",
+        USERNAME,
+        "--password-stdin",
+        "--fail-on",
+        "never",
+    ];
+    let out = scan_output(with_password(PASSWORD, false), &image, &login);
+    assert_eq!(out.scan.code, 0, "{}", out.scan.stderr);
+    assert_same_image(&out.scan, direct_clean(), "through redirects");
+    let requests = proxy.requests();
+    let stored: Vec<_> = requests
+        .iter()
+        .filter(|r| r.path.starts_with("/storage/"))
+        .collect();
+    assert!(
+        stored.len() >= 3,
+        "config and layers redirected: {requests:?}"
+    );
+    assert!(
+        stored.iter().all(|r| !r.authorized),
+        "the registry's credential went to the storage host: {stored:?}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.authorized && r.path.starts_with("/v2/")),
+        "the registry itself got the credential: {requests:?}"
+    );
+
+    proxy.set_fault(Fault::Redirect {
+        times: usize::MAX,
+        storage_status: 403,
+    });
+    for debug in [false, true] {
+        let out = scan_output(with_password(PASSWORD, debug), &image, &login);
+        assert_eq!(out.scan.code, 2, "{}", out.scan.stderr);
+        assert!(out.scan.stderr.contains("403"), "{}", out.scan.stderr);
+        for secret in [
+            crate::support::fault_proxy::REDIRECT_SIGNATURE,
+            "f00dfeed",
+            PASSWORD,
+        ] {
+            assert!(!out.all.contains(secret), "{secret} printed: {}", out.all);
+        }
+    }
+}

@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 /// The outcome of a lint: what a scan's is, and the report as printed, for the other formats.
-struct Lint {
-    scan: Scan,
-    stdout: String,
+pub struct Lint {
+    pub scan: Scan,
+    pub stdout: String,
 }
 
 impl std::ops::Deref for Lint {
@@ -27,8 +27,12 @@ fn testdata(name: &str) -> PathBuf {
 
 /// `layerguard taskdef FILE` with `args` (`--format json` unless another format is given).
 fn lint(file: &Path, args: &[&str]) -> Lint {
-    let mut cmd = layerguard();
-    cmd.arg("taskdef").arg(file);
+    lint_with(layerguard(), file.as_os_str(), args)
+}
+
+/// [`lint`] of any input (`ecs:…`, an ARN) with a prepared command (its environment).
+pub fn lint_with(mut cmd: assert_cmd::Command, input: &std::ffi::OsStr, args: &[&str]) -> Lint {
+    cmd.arg("taskdef").arg(input);
     if !args.contains(&"--format") {
         cmd.args(["--format", "json"]);
     }
@@ -697,6 +701,56 @@ fn the_config_trusts_registries_and_ignores_findings() {
         "an expired ignore no longer suppresses"
     );
     assert!(s.json["warnings"].to_string().contains("expired"));
+}
+
+/// One `layerguard.toml` for a repository's image gate and its task-definition gate: each
+/// command takes the ignores that are its own and leaves the other's, and both refuse a name
+/// that is no rule at all.
+#[test]
+fn one_config_serves_scan_and_taskdef_and_a_typo_is_refused_by_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("layerguard.toml");
+    let ignores = "[[ignore]]\nrule = \"task-secret-in-environment\"\nreason = \"demo\"\n\n\
+                   [[ignore]]\nrule = \"no-healthcheck\"\nreason = \"batch job\"\n";
+    std::fs::write(&config, ignores).unwrap();
+    let config = config.to_str().unwrap();
+    let task = lint(
+        &testdata("aws-multi-container.json"),
+        &["--config", config, "--fail-on", "never"],
+    );
+    assert_eq!(task.code, 0, "{}", task.stderr);
+    assert!(task.findings("task-secret-in-environment").is_empty());
+    let image = crate::support::scan(
+        &crate::support::fixture("oci", "clean.oci:1"),
+        &["--config", config, "--fail-on", "never"],
+    );
+    assert_eq!(image.code, 0, "{}", image.stderr);
+    assert!(
+        image.findings("no-healthcheck").is_empty(),
+        "{}",
+        image.json
+    );
+
+    std::fs::write(
+        dir.path().join("layerguard.toml"),
+        format!("{ignores}\n[[ignore]]\nrule = \"task-priviliged\"\nreason = \"typo\"\n"),
+    )
+    .unwrap();
+    let task = lint(&testdata("aws-multi-container.json"), &["--config", config]);
+    let image = crate::support::scan(
+        &crate::support::fixture("oci", "clean.oci:1"),
+        &["--config", config],
+    );
+    for (what, stderr, code) in [
+        ("taskdef", &task.stderr, task.code),
+        ("scan", &image.stderr, image.code),
+    ] {
+        assert_eq!(code, 2, "{what}: {stderr}");
+        assert!(
+            stderr.contains("unknown rule \"task-priviliged\""),
+            "{what}: {stderr}"
+        );
+    }
 }
 
 #[test]

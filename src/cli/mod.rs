@@ -75,7 +75,10 @@ enum TaskdefFormat {
 #[derive(Debug, clap::Args)]
 struct TaskdefArgs {
     /// The task definition: a JSON file, either the register-task-definition input or the
-    /// describe-task-definition output (`-` reads standard input).
+    /// describe-task-definition output (`-` reads standard input); or a registered one,
+    /// `ecs:FAMILY[:REVISION]` (the latest active revision without one) or its ARN, fetched with
+    /// ecs:DescribeTaskDefinition.
+    #[arg(value_name = "FILE|-|ecs:FAMILY[:REVISION]|ARN")]
     file: PathBuf,
     /// Report format.
     #[arg(long, short, value_enum, default_value_t = TaskdefFormat::Table)]
@@ -95,6 +98,16 @@ struct TaskdefArgs {
     /// Config file (default: ./layerguard.toml when present).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Deploy gate: pull each container's image (for the task's runtimePlatform) and scan it
+    /// too; its findings count for --fail-on, and its USER and repository inform the checks.
+    #[arg(long)]
+    scan_images: bool,
+    /// With --scan-images: how to reach the registries.
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// With --scan-images: layer records are kept only when asked to.
+    #[command(flatten)]
+    cache: CacheArgs,
 }
 
 #[derive(Debug, Subcommand)]

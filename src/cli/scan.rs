@@ -22,6 +22,16 @@ pub(super) fn load_settings(path: Option<&std::path::Path>) -> Result<Settings> 
     }
 }
 
+/// The settings an image scan runs with. One `layerguard.toml` serves `scan`, `sweep` and
+/// `taskdef`, so ignores naming task-definition checks are set aside here rather than refused
+/// as unknown rules: they are for `taskdef`.
+pub(super) fn image_settings(mut settings: Settings) -> Settings {
+    settings
+        .ignores
+        .retain(|ig| crate::taskdef::checks::find(&ig.rule).is_none());
+    settings
+}
+
 pub(super) fn threshold(fail_on: FailOn) -> Option<Severity> {
     match fail_on {
         FailOn::Critical => Some(Severity::Critical),
@@ -179,7 +189,7 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         anyhow::bail!("--password-stdin and docker-archive:- both want standard input");
     }
     let mut options = ScanOptions {
-        settings: load_settings(args.config.as_deref())?,
+        settings: image_settings(load_settings(args.config.as_deref())?),
         registry: registry_options(&args.registry)?,
         ..ScanOptions::default()
     };

@@ -174,7 +174,7 @@ pub(super) fn ecr(args: SweepEcrArgs) -> Result<u8> {
         now: chrono::Utc::now().timestamp(),
     };
     let mut options = ScanOptions {
-        settings: super::scan::load_settings(args.config.as_deref())?,
+        settings: super::scan::image_settings(super::scan::load_settings(args.config.as_deref())?),
         registry: super::scan::registry_options(&args.registry)?,
         ..ScanOptions::default()
     };

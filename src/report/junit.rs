@@ -27,6 +27,34 @@ pub(super) fn render(
     fail_on: Option<Severity>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    out.write_all(document(&[suite(report, fail_on)]).as_bytes())
+}
+
+/// One `<testsuite>` and its counts, for a document of one suite or several.
+pub(super) struct Suite {
+    pub xml: String,
+    pub tests: usize,
+    pub failures: usize,
+}
+
+/// The JUnit document of `suites`, whose totals are theirs added up.
+pub(super) fn document(suites: &[Suite]) -> String {
+    let tests: usize = suites.iter().map(|s| s.tests).sum();
+    let failures: usize = suites.iter().map(|s| s.failures).sum();
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        s,
+        "<testsuites name=\"layerguard\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">"
+    );
+    for suite in suites {
+        s.push_str(&suite.xml);
+    }
+    s.push_str("</testsuites>\n");
+    s
+}
+
+/// The suite of one image: a test case per rule.
+pub(super) fn suite(report: &ScanReport, fail_on: Option<Severity>) -> Suite {
     let cases: Vec<Case> = report
         .rules
         .iter()
@@ -54,11 +82,6 @@ pub(super) fn render(
     let package = format!("layerguard.{}", stable_image_name(&report.image));
 
     let mut s = String::new();
-    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        s,
-        "<testsuites name=\"layerguard\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">"
-    );
     let _ = writeln!(
         s,
         "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">",
@@ -150,8 +173,12 @@ pub(super) fn render(
         }
         s.push_str("</system-out>\n");
     }
-    s.push_str("  </testsuite>\n</testsuites>\n");
-    out.write_all(s.as_bytes())
+    s.push_str("  </testsuite>\n");
+    Suite {
+        xml: s,
+        tests,
+        failures,
+    }
 }
 
 fn describe(f: &Finding) -> String {

@@ -53,6 +53,17 @@ pub(super) fn render(report: &ScanReport, out: &mut dyn Write) -> io::Result<()>
     out.write_all(&encode(report, GITHUB_LIMITS)?)
 }
 
+/// The run of `report` as `scan --format sarif` writes it, for a log of several runs that share
+/// one upload: it gets `1/share` of the upload's size limit.
+pub(crate) fn run_in_shared_upload(report: &ScanReport, share: usize) -> io::Result<Value> {
+    let limits = Limits {
+        gzipped_bytes: GITHUB_LIMITS.gzipped_bytes / share.max(1),
+        ..GITHUB_LIMITS
+    };
+    let mut log: Value = serde_json::from_slice(&encode(report, limits)?)?;
+    Ok(log["runs"][0].take())
+}
+
 /// The smallest trimming that fits: the result count decides first; only a file too big even
 /// then is trimmed further, in proportion to how far over it is.
 fn encode(report: &ScanReport, limits: Limits) -> io::Result<Vec<u8>> {

@@ -13,11 +13,14 @@
 //!
 //! [`manifest`] resolves index → platform → manifest → config for every source that has OCI
 //! manifests, with the fetching injected; [`bridge`] turns an async byte stream into a `Read`.
+//! [`ecs`] is where the task definitions that run images come from: it fetches one, and
+//! nothing else.
 
 pub mod bridge;
 pub mod daemon;
 pub mod docker_archive;
 pub mod ecr;
+pub mod ecs;
 pub mod manifest;
 pub mod oci_layout;
 pub mod registry;

@@ -335,6 +335,9 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
 pub struct ContainerImageFacts {
     /// The image config's USER: `Some("")` when the image sets none.
     pub user: Option<String>,
+    /// Whether that USER is uid 0 as the image scan resolved it, a name through the image's
+    /// /etc/passwd; `None` leaves it to the USER as written.
+    pub user_is_root: Option<bool>,
     /// Whether the image's ECR repository refuses to move tags.
     pub tags_immutable: Option<bool>,
     /// The manifest digest the tag resolved to, to advise pinning.

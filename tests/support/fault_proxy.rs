@@ -25,7 +25,14 @@ pub enum Fault {
     Stall { times: usize, secs: u64 },
     /// The whole body with its middle byte inverted: right length, wrong bytes.
     FlipByte { times: usize },
+    /// `307` to the blob's "storage" on another host name (`localhost` for `127.0.0.1`), with a
+    /// signature in the query as ECR's S3 URLs have; the storage answers `storage_status`, or
+    /// the blob itself when that is 200.
+    Redirect { times: usize, storage_status: u16 },
 }
+
+/// The query the redirect adds: what must never reach a terminal.
+pub const REDIRECT_SIGNATURE: &str = "X-Amz-Signature=f00dfeedsignature";
 
 impl Fault {
     fn times(self) -> usize {
@@ -35,7 +42,8 @@ impl Fault {
             | Fault::TooManyRequests { times, .. }
             | Fault::CutHalfway { times }
             | Fault::Stall { times, .. }
-            | Fault::FlipByte { times } => times,
+            | Fault::FlipByte { times }
+            | Fault::Redirect { times, .. } => times,
         }
     }
 }
@@ -52,6 +60,8 @@ pub struct Request {
     pub status: u16,
     /// Whether the fault was applied to this request.
     pub faulted: bool,
+    /// Whether it carried an `Authorization` header.
+    pub authorized: bool,
 }
 
 impl Request {
@@ -67,6 +77,9 @@ struct Shared {
     seen: Mutex<HashMap<String, usize>>,
     log: Mutex<Vec<Request>>,
     stop: AtomicBool,
+    /// Ask for Basic credentials (any will do) before relaying registry requests, so the client
+    /// has a credential it must not send elsewhere.
+    challenge: bool,
 }
 
 /// The proxy; its threads end on drop (a stalled response within 100 ms).
@@ -78,6 +91,11 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Listens on a free port of 127.0.0.1 and relays to `upstream`.
     pub fn start(upstream: SocketAddr, fault: Fault) -> FaultProxy {
+        FaultProxy::start_with(upstream, fault, false)
+    }
+
+    /// [`FaultProxy::start`], asking for Basic credentials first when `challenge` is set.
+    pub fn start_with(upstream: SocketAddr, fault: Fault, challenge: bool) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared {
@@ -86,6 +104,7 @@ impl FaultProxy {
             seen: Mutex::new(HashMap::new()),
             log: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
+            challenge,
         });
         let accept = Arc::clone(&shared);
         std::thread::spawn(move || {
@@ -217,6 +236,52 @@ fn serve(shared: &Shared, mut client: TcpStream) -> std::io::Result<()> {
         reader.by_ref().take(len).read_to_end(&mut body)?;
     }
 
+    let authorized = head.header("authorization").is_some();
+    // The storage a redirect sent the client to: the blob from the registry, unless the test
+    // wants the storage to refuse.
+    if let Some(blob) = head.target.strip_prefix("/storage") {
+        let blob = blob.split('?').next().unwrap_or(blob).to_owned();
+        let storage_status = match *shared.fault.lock().unwrap() {
+            Fault::Redirect { storage_status, .. } => storage_status,
+            _ => 200,
+        };
+        shared.log.lock().unwrap().push(Request {
+            method: head.method.clone(),
+            path: head.target.clone(),
+            range: head.header("range").map(str::to_owned),
+            status: storage_status,
+            faulted: false,
+            authorized,
+        });
+        if storage_status != 200 {
+            return write_error(&mut client, &format!("{storage_status} Refused"), &[]);
+        }
+        let relayed = Head {
+            method: head.method.clone(),
+            target: blob,
+            headers: head.headers.clone(),
+        };
+        let (_, response_head, response_body) = forward(shared.upstream, &relayed, &body)?;
+        client.write_all(&response_head)?;
+        client.write_all(&response_body)?;
+        return client.flush();
+    }
+    if shared.challenge && !authorized && head.target.starts_with("/v2/") {
+        shared.log.lock().unwrap().push(Request {
+            method: head.method.clone(),
+            path: head.target.clone(),
+            range: None,
+            status: 401,
+            faulted: false,
+            authorized,
+        });
+        return write_error(
+            &mut client,
+            "401 Unauthorized",
+            &[("WWW-Authenticate", "Basic realm=\"test\"")],
+        );
+    }
+
     let blob_get = head.method == "GET" && is_blob_path(&head.target);
     let fault = *shared.fault.lock().unwrap();
     let faulted = blob_get && {
@@ -233,6 +298,7 @@ fn serve(shared: &Shared, mut client: TcpStream) -> std::io::Result<()> {
             range: head.header("range").map(str::to_owned),
             status,
             faulted,
+            authorized,
         });
     };
 
@@ -240,6 +306,20 @@ fn serve(shared: &Shared, mut client: TcpStream) -> std::io::Result<()> {
         Fault::ServerError { .. } => {
             record(500);
             return write_error(&mut client, "500 Internal Server Error", &[]);
+        }
+        Fault::Redirect { .. } => {
+            record(307);
+            let port = client.local_addr()?.port();
+            let location = format!(
+                "http://localhost:{port}/storage{}?{REDIRECT_SIGNATURE}",
+                head.target
+            );
+            let redirect = format!(
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\nContent-Length: 0\r\n\
+                 Docker-Distribution-Api-Version: registry/2.0\r\nConnection: close\r\n\r\n"
+            );
+            client.write_all(redirect.as_bytes())?;
+            return client.flush();
         }
         Fault::TooManyRequests { retry_after, .. } => {
             record(429);

@@ -1,6 +1,6 @@
-//! A real moto server for the ECR, KMS and S3 APIs (`tests/support/moto_server.py`), on a free
-//! loopback port, stopped when dropped; repositories and buckets are created on it with boto3
-//! (`tests/support/moto_setup.py`).
+//! A real moto server for the ECR, ECS, KMS and S3 APIs (`tests/support/moto_server.py`), on a
+//! free loopback port, stopped when dropped; repositories, buckets and task definitions are
+//! created on it with boto3 (`tests/support/moto_setup.py`).
 
 use serde_json::Value;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};

@@ -14,13 +14,15 @@ The spec is a JSON object:
                        "policy": {...} | null,
                        "manifest": "..." | null,
                        "images": [{"manifest": "...", "tag": "1"}, ...]}],
-     "buckets": ["name", ...]}                                      # optional
+     "buckets": ["name", ...],                                      # optional
+     "task_definitions": [{"region": "us-east-1",                   # optional
+                           "definition": {...}}]}   # register-task-definition input
 
 `KMS` is the AWS-managed key, `customer-key` a key this script creates. `denied_user` creates
 an IAM user allowed everything but those actions and, once the repositories exist, turns on
 moto's IAM enforcement (`/moto-api/reset-auth`): from then on only that user's key gets in.
 Prints {"repositories": {name: {"kms_key": ARN|null, "digest": DIGEST|null}},
-"access_key": {"id", "secret"}|null}.
+"access_key": {"id", "secret"}|null, "task_definitions": [ARN, ...]}.
 """
 
 import json
@@ -118,6 +120,15 @@ def main():
             "kms_key": out["encryptionConfiguration"].get("kmsKey"),
             "digest": digest,
         }
+    task_definitions = []
+    for task in spec.get("task_definitions", []):
+        ecs = boto3.session.Session(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name=task.get("region", "us-east-1"),
+        ).client("ecs", endpoint_url=endpoint)
+        registered = ecs.register_task_definition(**task["definition"])
+        task_definitions.append(registered["taskDefinition"]["taskDefinitionArn"])
     if access_key:
         # A form content type would hide the body from moto's handler.
         request = urllib.request.Request(
@@ -127,7 +138,14 @@ def main():
             method="POST",
         )
         urllib.request.urlopen(request).read()
-    json.dump({"repositories": created, "access_key": access_key}, sys.stdout)
+    json.dump(
+        {
+            "repositories": created,
+            "access_key": access_key,
+            "task_definitions": task_definitions,
+        },
+        sys.stdout,
+    )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 
 use super::TaskDefinitionReport;
 use crate::finding::Severity;
-use crate::report::junit::{attr, text};
+use crate::report::junit::{Suite, attr, document, suite, text};
 use crate::taskdef::TaskFinding;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -35,11 +35,7 @@ pub(super) fn render(
         .unwrap_or("task-definition");
     let package = format!("layerguard.taskdef.{family}");
 
-    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        s,
-        "<testsuites name=\"layerguard\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">"
-    );
+    let mut s = String::new();
     let _ = writeln!(
         s,
         "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">",
@@ -118,8 +114,20 @@ pub(super) fn render(
         }
         s.push_str("</system-out>\n");
     }
-    s.push_str("  </testsuite>\n</testsuites>\n");
-    out.write_all(s.as_bytes())
+    s.push_str("  </testsuite>\n");
+    // Each image is a suite of its own, exactly as `scan` reports it.
+    let suites: Vec<Suite> = std::iter::once(Suite {
+        xml: s,
+        tests,
+        failures,
+    })
+    .chain(
+        report
+            .image_reports()
+            .map(|(_, image)| suite(image, fail_on)),
+    )
+    .collect();
+    out.write_all(document(&suites).as_bytes())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ mod junit;
 mod sarif;
 mod table;
 
-use super::{Format, Tool};
+use super::{Format, ScanReport, Tool};
 use crate::finding::{RuleMeta, Severity};
 use crate::taskdef::{InputShape, Launch, Lint, Loaded, SuppressedTaskFinding, TaskFinding};
 use serde::Serialize;
@@ -32,14 +32,33 @@ pub struct TaskDefinitionReport {
     pub findings: Vec<TaskFinding>,
     /// Findings an ignore suppressed, with its reason.
     pub suppressed: Vec<SuppressedTaskFinding>,
-    /// Non-fatal problems: no containers, expired ignores.
+    /// Non-fatal problems: no containers, expired ignores, images that could not be scanned.
     pub warnings: Vec<String>,
+    /// With `--scan-images`: each container's image and its scan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<ImageEntry>>,
+}
+
+/// One container's image in a deploy-gate report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageEntry {
+    /// The container's name.
+    pub container: String,
+    /// The image reference, as the task definition writes it.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The image's scan report, as `scan --format json` writes it; `None` when it could not be
+    /// scanned.
+    pub report: Option<ScanReport>,
+    /// Why it could not be scanned.
+    pub error: Option<String>,
 }
 
 /// The linted task definition.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskDefinitionSummary {
-    /// The file as the user named it (`-` for standard input).
+    /// The file as the user named it (`-` for standard input), or `ecs:FAMILY:REVISION` for
+    /// one fetched from ECS.
     pub file: String,
     /// Which shape it had.
     pub shape: InputShape,
@@ -99,7 +118,44 @@ impl TaskDefinitionReport {
             findings: lint.findings,
             suppressed: lint.suppressed,
             warnings,
+            images: None,
         }
+    }
+
+    /// The same report with the scanned images: their findings count for [`Self::fails`], and
+    /// an image that could not be scanned is a warning.
+    pub fn with_images(mut self, images: Vec<ImageEntry>) -> Self {
+        for image in &images {
+            if let Some(error) = &image.error {
+                self.warnings.push(format!(
+                    "the image of container {} ({}) was not scanned: {error}",
+                    image.container, image.reference
+                ));
+            }
+        }
+        self.images = Some(images);
+        self
+    }
+
+    /// The scan reports of the images with the references the task writes, each distinct
+    /// reference once (containers that share an image share its scan).
+    pub fn image_reports(&self) -> impl Iterator<Item = (&str, &ScanReport)> {
+        let mut seen = std::collections::HashSet::new();
+        self.images
+            .iter()
+            .flatten()
+            .filter(move |i| seen.insert(i.reference.as_str()))
+            .filter_map(|i| Some((i.reference.as_str(), i.report.as_ref()?)))
+    }
+
+    /// The containers that run `reference`.
+    pub fn containers_of(&self, reference: &str) -> Vec<&str> {
+        self.images
+            .iter()
+            .flatten()
+            .filter(|i| i.reference == reference)
+            .map(|i| i.container.as_str())
+            .collect()
     }
 
     /// The metadata of the check a finding names.
@@ -119,7 +175,12 @@ impl TaskDefinitionReport {
 
     /// True when a finding at or above `threshold` remains.
     pub fn fails(&self, threshold: Option<Severity>) -> bool {
-        threshold.is_some_and(|t| self.findings.iter().any(|f| f.severity >= t))
+        threshold.is_some_and(|t| {
+            self.findings.iter().any(|f| f.severity >= t)
+                || self
+                    .image_reports()
+                    .any(|(_, r)| r.findings.iter().any(|f| f.severity >= t))
+        })
     }
 }
 
@@ -194,5 +255,41 @@ pub(super) mod tests {
             .unwrap();
         assert!(host["container"].is_null() && host.get("container").is_some());
         assert!(!String::from_utf8(out).unwrap().contains("hunter2"));
+        assert!(json.get("images").is_none(), "only with --scan-images");
+    }
+
+    #[test]
+    fn scanned_images_are_listed_and_their_findings_fail_the_gate() {
+        let image = crate::report::table::tests::sample_report();
+        let worst = image.findings.iter().map(|f| f.severity).max().unwrap();
+        let mut report = sample();
+        report.findings.clear();
+        assert!(!report.fails(Some(Severity::Info)));
+        let report = report.with_images(vec![
+            ImageEntry {
+                container: "app".into(),
+                reference: "nginx".into(),
+                report: Some(image),
+                error: None,
+            },
+            ImageEntry {
+                container: "proxy".into(),
+                reference: "envoy:9".into(),
+                report: None,
+                error: Some("registry docker.io: denied".into()),
+            },
+        ]);
+        assert!(report.fails(Some(worst)));
+        assert!(
+            report.warnings.iter().any(|w| w
+                == "the image of container proxy (envoy:9) was not scanned: registry docker.io: denied"),
+            "{:?}",
+            report.warnings
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        let images = json["images"].as_array().unwrap();
+        assert_eq!(images[0]["ref"], "nginx");
+        assert!(images[0]["error"].is_null() && images[0]["report"]["findings"].is_array());
+        assert!(images[1]["report"].is_null() && images[1].get("report").is_some());
     }
 }

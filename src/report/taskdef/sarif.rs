@@ -6,8 +6,8 @@
 use super::TaskDefinitionReport;
 use crate::finding::Severity;
 use crate::report::sarif::{
-    FINGERPRINT_KEY, SCHEMA_URI, descriptor_id, encode_uri_path, hash_parts, level, rule, sanitise,
-    tool,
+    FINGERPRINT_KEY, SCHEMA_URI, descriptor_id, encode_uri_path, hash_parts, level, rule,
+    run_in_shared_upload, sanitise, tool,
 };
 use crate::taskdef::TaskFinding;
 use serde_json::{Value, json};
@@ -18,7 +18,18 @@ use std::io::{self, Write};
 const STDIN_URI: &str = "task-definition.json";
 
 pub(super) fn render(report: &TaskDefinitionReport, out: &mut dyn Write) -> io::Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(&log(report))?;
+    let mut log = log(report);
+    // Each image is a run of its own, exactly the run `scan` makes of it: its own category keeps
+    // its alerts apart from the task definition's and the same as a scan of the image would
+    // leave them, and GitHub takes up to 20 runs in an upload, more than a task's 10 containers.
+    let images: Vec<_> = report.image_reports().collect();
+    for (_, image) in &images {
+        let run = run_in_shared_upload(image, images.len() + 1)?;
+        if let Some(runs) = log["runs"].as_array_mut() {
+            runs.push(run);
+        }
+    }
+    let mut bytes = serde_json::to_vec_pretty(&log)?;
     bytes.push(b'\n');
     out.write_all(&bytes)
 }

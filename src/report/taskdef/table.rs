@@ -27,7 +27,25 @@ pub(super) fn render(
             t.containers.len(),
             if t.containers.len() == 1 { "" } else { "s" },
         );
-        let severities: Vec<Severity> = report.findings.iter().map(|f| f.severity).collect();
+        if let Some(images) = &report.images {
+            let scanned = images.iter().filter(|i| i.report.is_some()).count();
+            let _ = writeln!(
+                s,
+                "Images: {scanned} of {} scanned (their findings are listed below and count for the gate)",
+                images.len()
+            );
+        }
+        // The gate's verdict is the exit code's: the images' findings count too.
+        let severities: Vec<Severity> = report
+            .findings
+            .iter()
+            .map(|f| f.severity)
+            .chain(
+                report
+                    .image_reports()
+                    .flat_map(|(_, r)| r.findings.iter().map(|f| f.severity)),
+            )
+            .collect();
         summary_and_verdict(
             &mut s,
             &severities,
@@ -87,7 +105,25 @@ pub(super) fn render(
             let _ = writeln!(s, "  warning: {}", sanitize(w));
         }
     }
-    out.write_all(s.as_bytes())
+    out.write_all(s.as_bytes())?;
+    for (reference, image) in report.image_reports() {
+        let heading = format!(
+            "\n=== image {} (container {}) ===\n",
+            sanitize(reference),
+            sanitize(&report.containers_of(reference).join(", "))
+        );
+        out.write_all(heading.as_bytes())?;
+        crate::report::table::render(
+            image,
+            crate::report::table::Style {
+                colour,
+                fail_on,
+                quiet,
+            },
+            out,
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

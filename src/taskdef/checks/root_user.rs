@@ -38,11 +38,21 @@ fn root_reason(user: Option<&str>, windows: bool) -> Option<String> {
     }
 }
 
-/// An image USER that is not root, when an image scan said what the image's USER is.
-fn image_user_is_not_root(c: &Container<'_>, windows: bool) -> bool {
-    c.image
-        .and_then(|i| i.user.as_deref())
-        .is_some_and(|u| root_reason(Some(u), windows).is_none())
+/// What the image a scan pulled says of a container that leaves `user` unset: `Some(None)` when
+/// its USER is not root, `Some(Some(reason))` when it is, `None` when no scan ran.
+fn image_verdict(c: &Container<'_>, windows: bool) -> Option<Option<String>> {
+    let image = c.image?;
+    let user = image.user.as_deref()?.trim();
+    let root = image
+        .user_is_root
+        .unwrap_or_else(|| root_reason(Some(user), windows).is_some());
+    Some(root.then(|| {
+        if user.is_empty() {
+            "does not set `user` and its image sets no USER, so it runs as root".to_owned()
+        } else {
+            format!("does not set `user` and its image's USER {user:?} is root")
+        }
+    }))
 }
 
 impl Check for RootUser {
@@ -53,11 +63,15 @@ impl Check for RootUser {
     fn check(&self, facts: &TaskFacts<'_>, out: &mut TaskFindings) {
         let windows = facts.launch.windows;
         for c in facts.containers() {
-            let Some(reason) = root_reason(c.def.user.as_deref(), windows) else {
+            let Some(mut reason) = root_reason(c.def.user.as_deref(), windows) else {
                 continue;
             };
-            if c.def.user.is_none() && image_user_is_not_root(&c, windows) {
-                continue;
+            if c.def.user.is_none() {
+                match image_verdict(&c, windows) {
+                    Some(None) => continue,
+                    Some(Some(because)) => reason = because,
+                    None => {}
+                }
             }
             // Fluent Bit and Fluentd as a FireLens router read other containers' log files
             // and need uid 0; worth knowing, not a weakness to gate on.
@@ -131,7 +145,19 @@ mod tests {
         };
         let settings = crate::config::Settings::default();
         assert!(run_with(&RootUser, &json, &image("1000"), &settings).is_empty());
-        assert_eq!(run_with(&RootUser, &json, &image(""), &settings).len(), 1);
-        assert_eq!(run_with(&RootUser, &json, &image("root"), &settings).len(), 1);
+        let unset = run_with(&RootUser, &json, &image(""), &settings);
+        assert!(unset[0].message.contains("image sets no USER"), "{}", unset[0].message);
+        let root = run_with(&RootUser, &json, &image("root"), &settings);
+        assert!(root[0].message.contains(r#"USER "root" is root"#), "{}", root[0].message);
+        // A name the image scan found to be uid 0 in the image's /etc/passwd.
+        let admin = vec![Some(ContainerImageFacts {
+            user: Some("admin".to_owned()),
+            user_is_root: Some(true),
+            ..Default::default()
+        })];
+        assert_eq!(run_with(&RootUser, &json, &admin, &settings).len(), 1);
+        // The task's own `user` wins over the image's.
+        let set = one(r#""user":"0""#);
+        assert_eq!(run_with(&RootUser, &set, &image("1000"), &settings).len(), 1);
     }
 }
