@@ -34,10 +34,7 @@ fn language_packages_have_purls_paths_and_licences() {
         .cloned()
         .collect();
     assert_eq!(busybox.len(), 1, "{busybox:?}");
-    assert_eq!(
-        pkgs[&busybox[0]]["locations"][0]["path"],
-        "/bin/busybox"
-    );
+    assert_eq!(pkgs[&busybox[0]]["locations"][0]["path"], "/bin/busybox");
     pkgs.remove(&busybox[0]);
     let purls: Vec<&str> = pkgs.keys().map(String::as_str).collect();
     assert_eq!(
