@@ -83,21 +83,8 @@ struct TaskdefArgs {
     /// Report format.
     #[arg(long, short, value_enum, default_value_t = TaskdefFormat::Table)]
     format: TaskdefFormat,
-    /// Write the report to this file instead of standard output (`-` is standard output).
-    #[arg(long, short)]
-    output: Option<PathBuf>,
-    /// Table format: findings only, without the summary and warnings.
-    #[arg(long, short)]
-    quiet: bool,
-    /// Colour in the table: `auto` on a terminal (not when NO_COLOR is set or TERM=dumb).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    color: ColorChoice,
-    /// Exit 1 when a finding at or above this severity remains.
-    #[arg(long, value_enum, default_value_t = FailOn::High)]
-    fail_on: FailOn,
-    /// Config file (default: ./layerguard.toml when present).
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    report: ReportArgs,
     /// Deploy gate: pull each container's image (for the task's runtimePlatform) and scan it
     /// too; its findings count for --fail-on, and its USER and repository inform the checks.
     #[arg(long)]
@@ -260,21 +247,8 @@ struct ScanArgs {
     /// Report format.
     #[arg(long, short, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
-    /// Write the report to this file instead of standard output (`-` is standard output).
-    #[arg(long, short)]
-    output: Option<PathBuf>,
-    /// Table format: findings only, without the summary, the inventory line and warnings.
-    #[arg(long, short)]
-    quiet: bool,
-    /// Colour in the table: `auto` on a terminal (not when NO_COLOR is set or TERM=dumb).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    color: ColorChoice,
-    /// Exit 1 when a finding at or above this severity remains.
-    #[arg(long, value_enum, default_value_t = FailOn::High)]
-    fail_on: FailOn,
-    /// Config file (default: ./layerguard.toml when present).
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    report: ReportArgs,
     /// Platform to pick from a multi-platform image, os/arch[/variant] (default: this host's).
     #[arg(long)]
     platform: Option<String>,
@@ -291,6 +265,26 @@ struct ScanArgs {
     registry: RegistryArgs,
     #[command(flatten)]
     cache: CacheArgs,
+}
+
+/// Where a report goes and what fails the gate: the same for an image and a task definition.
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    /// Write the report to this file instead of standard output (`-` is standard output).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Table format: findings only, without the summary, the inventory line and warnings.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Colour in the table: `auto` on a terminal (not when NO_COLOR is set or TERM=dumb).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Exit 1 when a finding at or above this severity remains.
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    fail_on: FailOn,
+    /// Config file (default: ./layerguard.toml when present).
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 /// Where layer records are kept between runs.

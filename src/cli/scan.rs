@@ -189,7 +189,7 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
         anyhow::bail!("--password-stdin and docker-archive:- both want standard input");
     }
     let mut options = ScanOptions {
-        settings: image_settings(load_settings(args.config.as_deref())?),
+        settings: image_settings(load_settings(args.report.config.as_deref())?),
         registry: registry_options(&args.registry)?,
         ..ScanOptions::default()
     };
@@ -217,24 +217,24 @@ pub(super) fn run(args: ScanArgs) -> Result<u8> {
     }
     let report = report?;
 
-    let output = output_file(args.output.as_deref());
-    let colour = colour(args.color, output.is_some());
+    let output = output_file(args.report.output.as_deref());
+    let colour = colour(args.report.color, output.is_some());
     let format = match args.format {
         OutputFormat::Table => Format::Table {
             colour,
-            fail_on: threshold(args.fail_on),
-            quiet: args.quiet,
+            fail_on: threshold(args.report.fail_on),
+            quiet: args.report.quiet,
         },
         OutputFormat::Json => Format::Json,
         OutputFormat::Sarif => Format::Sarif,
         OutputFormat::Junit => Format::Junit {
-            fail_on: threshold(args.fail_on),
+            fail_on: threshold(args.report.fail_on),
         },
         OutputFormat::CycloneDx => Format::CycloneDx,
         OutputFormat::SpdxJson => Format::SpdxJson,
     };
     write_report(output, |out| report::render(&report, format, out))?;
-    let failing =
-        threshold(args.fail_on).is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    let failing = threshold(args.report.fail_on)
+        .is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
     Ok(if failing { EXIT_FINDINGS } else { 0 })
 }

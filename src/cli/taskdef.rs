@@ -93,7 +93,7 @@ pub(super) fn run(args: TaskdefArgs) -> Result<u8> {
     if args.scan_images && args.registry.password_stdin && args.file.as_os_str() == "-" {
         anyhow::bail!("--password-stdin and a task definition on standard input both want it");
     }
-    let settings = load_settings(args.config.as_deref())?;
+    let settings = load_settings(args.report.config.as_deref())?;
     // Ignores may name image rules (for the images `--scan-images` scans) or task checks;
     // anything else is a typo that would silently suppress nothing.
     if let Some(ig) = settings.ignores.iter().find(|ig| {
@@ -126,13 +126,13 @@ pub(super) fn run(args: TaskdefArgs) -> Result<u8> {
         report = report.with_images(images.into_iter().map(entry).collect());
     }
 
-    let output = output_file(args.output.as_deref());
-    let fail_on = threshold(args.fail_on);
+    let output = output_file(args.report.output.as_deref());
+    let fail_on = threshold(args.report.fail_on);
     let format = match args.format {
         TaskdefFormat::Table => Format::Table {
-            colour: colour(args.color, output.is_some()),
+            colour: colour(args.report.color, output.is_some()),
             fail_on,
-            quiet: args.quiet,
+            quiet: args.report.quiet,
         },
         TaskdefFormat::Json => Format::Json,
         TaskdefFormat::Sarif => Format::Sarif,
