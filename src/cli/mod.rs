@@ -273,7 +273,8 @@ struct ReportArgs {
     /// Write the report to this file instead of standard output (`-` is standard output).
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// Table format: findings only, without the summary, the inventory line and warnings.
+    /// Table format: findings only, without the summary, the warnings and (for an image) the
+    /// inventory line.
     #[arg(long, short)]
     quiet: bool,
     /// Colour in the table: `auto` on a terminal (not when NO_COLOR is set or TERM=dumb).
