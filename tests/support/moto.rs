@@ -71,7 +71,8 @@ impl Moto {
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", python.display()));
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        let deadline = Instant::now() + Duration::from_secs(60);
+        // Generous: moto imports for seconds, and tests start several at once on a busy machine.
+        let deadline = Instant::now() + Duration::from_secs(180);
         while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
             if let Some(status) = child.try_wait().expect("moto's status") {
                 panic!("moto exited before listening on {addr}: {status}");
