@@ -1,4 +1,4 @@
-//! `layerguard taskdef` (issue 12, phase A): the real binary on task definitions written by hand
+//! `layerguard taskdef` (issue 12): the real binary on task definitions written by hand
 //! for each check, in both input shapes, and on the ECS Developer Guide's examples.
 
 use crate::support::{Scan, layerguard};
