@@ -98,9 +98,8 @@ impl S3Cache {
         })
     }
 
-    /// The whole object at `url` (`s3://BUCKET/KEY`), with the tier's client and credentials:
-    /// what `sweep merge` reads shards' reports with.
-    pub fn read_object(url: &str) -> Result<Vec<u8>, CacheError> {
+    /// A client for the one object at `url`, `s3://BUCKET/KEY`: its key is the prefix.
+    fn for_object(url: &str) -> Result<S3Cache, CacheError> {
         let store = S3Cache::open(url)?;
         if store.prefix.is_empty() {
             return Err(CacheError::Url {
@@ -108,6 +107,13 @@ impl S3Cache {
                 reason: "no object key",
             });
         }
+        Ok(store)
+    }
+
+    /// The whole object at `url` (`s3://BUCKET/KEY`), with the tier's client and credentials:
+    /// what `sweep merge` reads shards' reports with.
+    pub fn read_object(url: &str) -> Result<Vec<u8>, CacheError> {
+        let store = S3Cache::for_object(url)?;
         let failed = |reason: String| CacheError::Object {
             url: url.to_owned(),
             reason,
@@ -133,13 +139,7 @@ impl S3Cache {
     /// Writes `bytes` as the object at `url` (`s3://BUCKET/KEY`): where a sweep's shard leaves
     /// its report for `sweep merge`.
     pub fn write_object(url: &str, bytes: Vec<u8>) -> Result<(), CacheError> {
-        let store = S3Cache::open(url)?;
-        if store.prefix.is_empty() {
-            return Err(CacheError::Url {
-                url: url.to_owned(),
-                reason: "no object key",
-            });
-        }
+        let store = S3Cache::for_object(url)?;
         store
             .run(
                 store

@@ -82,12 +82,7 @@ fn findings(s: &mut String, report: &ScanReport, colour: bool) {
         if group.is_empty() {
             continue;
         }
-        let title = format!(
-            "{} ({})",
-            severity.as_str().to_ascii_uppercase(),
-            group.len()
-        );
-        let _ = writeln!(s, "{}", paint(&title, severity, colour));
+        heading(s, severity, group.len(), colour);
         for f in &group {
             let shown = listed.entry((&f.code, severity)).or_default();
             *shown += 1;
@@ -278,6 +273,12 @@ pub(super) fn tag(severity: Severity) -> String {
         "{:<10}",
         format!("[{}]", severity.as_str().to_ascii_uppercase())
     )
+}
+
+/// The line that opens a severity's group of findings: `HIGH (3)`, in its colour.
+pub(super) fn heading(s: &mut String, severity: Severity, count: usize, colour: bool) {
+    let title = format!("{} ({count})", severity.as_str().to_ascii_uppercase());
+    let _ = writeln!(s, "{}", paint(&title, severity, colour));
 }
 
 pub(super) fn paint(text: &str, severity: Severity, colour: bool) -> String {

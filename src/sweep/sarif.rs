@@ -327,6 +327,8 @@ mod tests {
     #[test]
     fn one_run_holds_every_image_and_repository_each_at_its_own_place() {
         let log = rendered(&sample());
+        let errors = crate::report::sarif::schema_errors(&log);
+        assert!(errors.is_empty(), "{errors:#?}");
         let runs = log["runs"].as_array().unwrap();
         assert_eq!(runs.len(), 1);
         let results = runs[0]["results"].as_array().unwrap();

@@ -288,3 +288,17 @@ pub fn host_packages_image(
     }
     host_files_image(name, &paths)
 }
+
+/// Where `log` breaks the official SARIF 2.1.0 schema, one line each; empty when it is valid.
+pub fn sarif_schema_errors(log: &Value) -> Vec<String> {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        let schema: Value =
+            serde_json::from_str(include_str!("../schemas/sarif-schema-2.1.0.json")).unwrap();
+        jsonschema::validator_for(&schema).unwrap()
+    });
+    validator
+        .iter_errors(log)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect()
+}

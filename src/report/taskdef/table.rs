@@ -3,7 +3,7 @@
 
 use super::TaskDefinitionReport;
 use crate::finding::Severity;
-use crate::report::table::{paint, sanitize, summary_and_verdict, tag};
+use crate::report::table::{heading, paint, sanitize, summary_and_verdict, tag};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -72,12 +72,7 @@ pub(super) fn render(
         if group.is_empty() {
             continue;
         }
-        let title = format!(
-            "{} ({})",
-            severity.as_str().to_ascii_uppercase(),
-            group.len()
-        );
-        let _ = writeln!(s, "{}", paint(&title, severity, colour));
+        heading(&mut s, severity, group.len(), colour);
         for f in group {
             let container = f
                 .container
