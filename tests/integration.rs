@@ -7,6 +7,7 @@ mod binaries;
 mod cache;
 mod classifier_crosscheck;
 mod cli;
+mod debian_binaries;
 mod deploy_gate;
 mod ecr;
 mod hostile;
