@@ -953,21 +953,37 @@ impl BinaryClassifier {
         })
     }
 
-    /// The CPEs of `version`: each template with `{version}` replaced, escaped as CPE 2.3's
-    /// formatted string binding wants (`17.0.15+6` becomes `17.0.15\+6`).
+    /// The CPEs of `version`.
     pub fn cpes(&self, version: &str) -> Vec<String> {
-        let mut escaped = String::with_capacity(version.len() + 4);
-        for c in version.chars() {
-            if !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
-                escaped.push('\\');
-            }
-            escaped.push(c);
-        }
-        self.cpes
-            .iter()
-            .map(|t| t.replace("{version}", &escaped))
-            .collect()
+        cpe_names(&self.cpes, version)
     }
+}
+
+/// Each CPE template with `{version}` replaced, escaped as CPE 2.3's formatted string binding
+/// wants (`17.0.15+6` becomes `17.0.15\+6`).
+fn cpe_names(templates: &[String], version: &str) -> Vec<String> {
+    let mut escaped = String::with_capacity(version.len() + 4);
+    for c in version.chars() {
+        if !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    templates
+        .iter()
+        .map(|t| t.replace("{version}", &escaped))
+        .collect()
+}
+
+/// Checks every CPE template of `file`'s record `id`: 13 fields with the version fifth.
+#[cfg(test)]
+fn assert_cpe_templates(file: &str, id: &str, templates: &[String]) {
+    assert!(
+        templates.iter().all(|t| t.starts_with("cpe:2.3:a:")
+            && t.split(':').count() == 13
+            && t.split(':').nth(5) == Some("{version}")),
+        "{file}: {id}: CPE templates are 13 fields with the version fifth"
+    );
 }
 
 /// Every classifier, and one glob set over all their file patterns: `matches[i]` says which
@@ -1223,13 +1239,7 @@ mod binary_classifier_tests {
             assert!(ids.insert(r.id.clone()), "duplicate id {}", r.id);
             assert!(!r.examples.is_empty(), "{} has no examples", r.id);
             let c = compiled(&r.id);
-            assert!(
-                r.cpes.iter().all(|t| t.starts_with("cpe:2.3:a:")
-                    && t.split(':').count() == 13
-                    && t.split(':').nth(5) == Some("{version}")),
-                "{}: CPE templates are 13 fields with the version fifth",
-                r.id
-            );
+            assert_cpe_templates("binaries.toml", &r.id, &r.cpes);
             assert!(
                 r.patterns.is_empty() != r.path_version.is_none(),
                 "{}: versions come from contents or from paths",
