@@ -6,6 +6,8 @@
 #   bin/noted         gcc with an ELF .note.package (FDO packaging metadata)
 #   bin/gohello       Go module with two dependencies (one replaced) from a local file proxy,
 #                     so the buildinfo carries real versions and h1: sums   (needs go)
+#   bin/traefik       a module named github.com/traefik/traefik/v3 built outside version control,
+#                     its release stamped by -ldflags into its pkg/version   (needs go)
 #   bin/rust-audited  cargo auditable build with hex and base64 (.dep-v0)    (needs cargo-auditable)
 #   bin/rust-plain    the same without auditable: crates only in panic paths (needs cargo)
 #   skopeo            copy of /usr/bin/skopeo
@@ -102,9 +104,45 @@ GO
         go mod tidy >/dev/null 2>&1 || true
         go build -trimpath -o "$ctx/bin/gohello" .
     )
+
+    # A program named by its main module: the version is in the ldflags stamp, not in the
+    # module version (no VCS here).
+    mkdir -p "$w/traefik/pkg/version"
+    cat >"$w/traefik/go.mod" <<'GO'
+module github.com/traefik/traefik/v3
+
+go 1.19
+GO
+    cat >"$w/traefik/pkg/version/version.go" <<'GO'
+package version
+
+// Version is stamped by the release build.
+var Version = "dev"
+GO
+    cat >"$w/traefik/main.go" <<'GO'
+package main
+
+import (
+	"fmt"
+
+	"github.com/traefik/traefik/v3/pkg/version"
+)
+
+func main() { fmt.Println("traefik", version.Version) }
+GO
+    (
+        export GOPATH="$w/gopath" GOCACHE="$w/gocache" CGO_ENABLED=0 GOTOOLCHAIN=local \
+            GOPROXY=off GOFLAGS=-mod=mod
+        cd "$w/traefik"
+        # Without -trimpath: since Go 1.19 a -trimpath build leaves -ldflags out of its
+        # buildinfo, and with it the stamp.
+        go build \
+            -ldflags "-X github.com/traefik/traefik/v3/pkg/version.Version=v3.6.5" \
+            -o "$ctx/bin/traefik" .
+    )
     chmod -R u+w "$w/gopath" 2>/dev/null || true
 else
-    say "go not found; skipping bin/gohello"
+    say "go not found; skipping bin/gohello and bin/traefik"
 fi
 
 # --- Rust -----------------------------------------------------------------------------
