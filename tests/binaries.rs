@@ -318,6 +318,20 @@ fn go_programs_are_named_by_their_main_module() {
     assert!(gohello["cpes"].is_null(), "{gohello}");
 }
 
+/// What ECS task images carry: the ECS agent names its release in a literal its version package
+/// folds, the CloudWatch agent in a file of its own.
+#[test]
+fn aws_agents_are_classified() {
+    if host_copy("traefik").is_some() {
+        // Built by the same go as traefik.
+        package_at("/agent", "pkg:generic/amazon-ecs-agent@1.61.0");
+    }
+    package_at(
+        "/opt/aws/amazon-cloudwatch-agent/bin/CWAGENT_VERSION",
+        "pkg:generic/amazon-cloudwatch-agent@1.300073.2b1889",
+    );
+}
+
 /// The package `purl` found at `location`.
 fn package_at(location: &str, purl: &str) -> &'static Value {
     binaries().json["inventory"]["packages"]
