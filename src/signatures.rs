@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 /// A digest of all the signature data compiled in: layer records made with other data are not
 /// reused.
 pub static DATA_DIGEST: LazyLock<crate::digest::Digest> = LazyLock::new(|| {
-    let all = [SECRETS, BUILD_TOOLS, PACKAGE_CACHES, BINARIES].join("\0");
+    let all = [SECRETS, BUILD_TOOLS, PACKAGE_CACHES, BINARIES, GO_PROGRAMS].join("\0");
     crate::digest::Digest::of(all.as_bytes())
 });
 
@@ -953,21 +953,37 @@ impl BinaryClassifier {
         })
     }
 
-    /// The CPEs of `version`: each template with `{version}` replaced, escaped as CPE 2.3's
-    /// formatted string binding wants (`17.0.15+6` becomes `17.0.15\+6`).
+    /// The CPEs of `version`.
     pub fn cpes(&self, version: &str) -> Vec<String> {
-        let mut escaped = String::with_capacity(version.len() + 4);
-        for c in version.chars() {
-            if !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
-                escaped.push('\\');
-            }
-            escaped.push(c);
-        }
-        self.cpes
-            .iter()
-            .map(|t| t.replace("{version}", &escaped))
-            .collect()
+        cpe_names(&self.cpes, version)
     }
+}
+
+/// Each CPE template with `{version}` replaced, escaped as CPE 2.3's formatted string binding
+/// wants (`17.0.15+6` becomes `17.0.15\+6`).
+fn cpe_names(templates: &[String], version: &str) -> Vec<String> {
+    let mut escaped = String::with_capacity(version.len() + 4);
+    for c in version.chars() {
+        if !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    templates
+        .iter()
+        .map(|t| t.replace("{version}", &escaped))
+        .collect()
+}
+
+/// Checks every CPE template of `file`'s record `id`: 13 fields with the version fifth.
+#[cfg(test)]
+fn assert_cpe_templates(file: &str, id: &str, templates: &[String]) {
+    assert!(
+        templates.iter().all(|t| t.starts_with("cpe:2.3:a:")
+            && t.split(':').count() == 13
+            && t.split(':').nth(5) == Some("{version}")),
+        "{file}: {id}: CPE templates are 13 fields with the version fifth"
+    );
 }
 
 /// Every classifier, and one glob set over all their file patterns: `matches[i]` says which
@@ -1223,13 +1239,7 @@ mod binary_classifier_tests {
             assert!(ids.insert(r.id.clone()), "duplicate id {}", r.id);
             assert!(!r.examples.is_empty(), "{} has no examples", r.id);
             let c = compiled(&r.id);
-            assert!(
-                r.cpes.iter().all(|t| t.starts_with("cpe:2.3:a:")
-                    && t.split(':').count() == 13
-                    && t.split(':').nth(5) == Some("{version}")),
-                "{}: CPE templates are 13 fields with the version fifth",
-                r.id
-            );
+            assert_cpe_templates("binaries.toml", &r.id, &r.cpes);
             assert!(
                 r.patterns.is_empty() != r.path_version.is_none(),
                 "{}: versions come from contents or from paths",
@@ -1282,5 +1292,156 @@ mod binary_classifier_tests {
         );
         assert!(!sets.wants("/usr/lib/node_modules/npm/package.json"));
         assert!(sets.wants("/usr/local/bin/node"));
+    }
+}
+
+const GO_PROGRAMS: &str = include_str!("../signatures/go_programs.toml");
+
+#[derive(Deserialize)]
+struct GoProgramsFile {
+    program: Vec<GoProgramRecord>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GoProgramRecord {
+    module: String,
+    #[serde(default)]
+    programs: Vec<String>,
+    cpes: Vec<String>,
+    #[cfg_attr(not(test), allow(dead_code))]
+    examples: Vec<GoProgramExample>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(not(test), allow(dead_code))]
+struct GoProgramExample {
+    module: String,
+    program: String,
+    version: String,
+    cpes: Vec<String>,
+}
+
+/// A product a Go program is, named by its main module.
+#[derive(Debug)]
+pub struct GoProgram {
+    module: String,
+    programs: Vec<String>,
+    cpes: Vec<String>,
+}
+
+impl GoProgram {
+    /// The CPEs of `release` (`3.6.5`, not the module version `v3.6.5`).
+    pub fn cpes(&self, release: &str) -> Vec<String> {
+        cpe_names(&self.cpes, release)
+    }
+}
+
+static GO_PROGRAM_TABLE: LazyLock<Vec<GoProgram>> = LazyLock::new(|| {
+    let file: GoProgramsFile =
+        toml::from_str(GO_PROGRAMS).expect("signatures/go_programs.toml is valid");
+    file.program
+        .into_iter()
+        .map(|r| GoProgram {
+            module: r.module,
+            programs: r.programs,
+            cpes: r.cpes,
+        })
+        .collect()
+});
+
+/// The product whose main module is `module`, from `signatures/go_programs.toml`. Where one
+/// module builds several products, `names` (the file's name, the main package's last element)
+/// pick one; when they pick none, or more than one, the program is no product of the table.
+pub fn go_program(module: &str, names: &[&str]) -> Option<&'static GoProgram> {
+    let module = without_major_suffix(module);
+    let mut fitting = GO_PROGRAM_TABLE.iter().filter(|p| {
+        p.module == module
+            && (p.programs.is_empty() || p.programs.iter().any(|q| names.contains(&q.as_str())))
+    });
+    let first = fitting.next()?;
+    fitting.next().is_none().then_some(first)
+}
+
+/// `github.com/traefik/traefik/v3` as `github.com/traefik/traefik`: Go's semantic import
+/// versioning gives every major release from 2 on its own path, all one product.
+fn without_major_suffix(path: &str) -> &str {
+    match path.rsplit_once('/') {
+        Some((base, last))
+            if last.strip_prefix('v').is_some_and(|n| {
+                n.len() <= 3
+                    && n.bytes().all(|b| b.is_ascii_digit())
+                    && n.parse::<u32>().is_ok_and(|n| n >= 2)
+                    && !n.starts_with('0')
+            }) =>
+        {
+            base
+        }
+        _ => path,
+    }
+}
+
+#[cfg(test)]
+mod go_program_tests {
+    use super::*;
+    use crate::inventory::go_buildinfo::program_cpes;
+
+    #[test]
+    fn every_go_program_example_gives_its_cpes() {
+        let file: GoProgramsFile = toml::from_str(GO_PROGRAMS).unwrap();
+        let mut failures = Vec::new();
+        for (i, r) in file.program.iter().enumerate() {
+            assert_cpe_templates("go_programs.toml", &r.module, &r.cpes);
+            assert!(!r.examples.is_empty(), "{} has no examples", r.module);
+            assert_eq!(
+                without_major_suffix(&r.module),
+                r.module,
+                "modules are named without their major version"
+            );
+            for ex in &r.examples {
+                let names = [ex.program.as_str()];
+                let found = go_program(&ex.module, &names);
+                let cpes = program_cpes(&ex.module, &names, &ex.version);
+                if !found.is_some_and(|p| std::ptr::eq(p, &GO_PROGRAM_TABLE[i])) || cpes != ex.cpes
+                {
+                    failures.push(format!(
+                        "{} {} {}: {found:?}, {cpes:?}",
+                        ex.module, ex.program, ex.version
+                    ));
+                }
+            }
+            // Records of one module are told apart by their programs alone.
+            for other in &file.program[i + 1..] {
+                if other.module == r.module {
+                    assert!(
+                        !r.programs.is_empty()
+                            && !other.programs.is_empty()
+                            && !r.programs.iter().any(|p| other.programs.contains(p)),
+                        "{}: records of one module list disjoint programs",
+                        r.module
+                    );
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn programs_are_matched_by_module_and_name() {
+        assert_eq!(without_major_suffix("helm.sh/helm/v3"), "helm.sh/helm");
+        assert_eq!(without_major_suffix("example.com/v1"), "example.com/v1");
+        assert_eq!(without_major_suffix("example.com/v02"), "example.com/v02");
+        assert_eq!(
+            without_major_suffix("example.com/vault"),
+            "example.com/vault"
+        );
+        // A module nested under a known one is another program.
+        assert!(go_program("github.com/elastic/beats/v7/kubebeat", &["filebeat"]).is_none());
+        // One module, several products: the name decides, and two names that disagree decide
+        // nothing.
+        assert!(go_program("github.com/elastic/beats/v7", &["winlogbeat"]).is_none());
+        assert!(go_program("github.com/elastic/beats/v7", &["filebeat", "metricbeat"]).is_none());
+        assert!(go_program("github.com/elastic/beats/v7", &["filebeat", "filebeat"]).is_some());
     }
 }

@@ -298,6 +298,57 @@ fn go_buildinfo_matches_go_version_m() {
     assert_eq!(skopeo["path"], "github.com/containers/skopeo/cmd/skopeo");
 }
 
+/// A program whose main module is a known product carries its CPE, at the release its ldflags
+/// stamp names (prepare.sh builds it outside version control, as release pipelines do).
+#[test]
+fn go_programs_are_named_by_their_main_module() {
+    if host_copy("traefik").is_none() {
+        return;
+    }
+    let traefik = package_at(
+        "/opt/bin/traefik",
+        "pkg:golang/github.com/traefik/traefik/v3@v3.6.5",
+    );
+    assert_eq!(
+        traefik["cpes"],
+        serde_json::json!(["cpe:2.3:a:traefik:traefik:3.6.5:*:*:*:*:*:*:*"])
+    );
+    // A main module the table does not know, or without a version, gets none.
+    let gohello = package_at("/opt/bin/gohello", "pkg:golang/example.com/gohello");
+    assert!(gohello["cpes"].is_null(), "{gohello}");
+}
+
+/// What ECS task images carry: the ECS agent names its release in a literal its version package
+/// folds, the CloudWatch agent in a file of its own.
+#[test]
+fn aws_agents_are_classified() {
+    if host_copy("traefik").is_some() {
+        // Built by the same go as traefik.
+        package_at("/agent", "pkg:generic/amazon-ecs-agent@1.61.0");
+    }
+    package_at(
+        "/opt/aws/amazon-cloudwatch-agent/bin/CWAGENT_VERSION",
+        "pkg:generic/amazon-cloudwatch-agent@1.300073.2b1889",
+    );
+}
+
+/// The package `purl` found at `location`.
+fn package_at(location: &str, purl: &str) -> &'static Value {
+    binaries().json["inventory"]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["purl"] == purl
+                && p["locations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|l| l["path"] == location)
+        })
+        .unwrap_or_else(|| panic!("{purl} not at {location}: {:?}", package_purls(location)))
+}
+
 fn package_purls(location: &str) -> Vec<String> {
     let mut purls: Vec<String> = binaries().json["inventory"]["packages"]
         .as_array()

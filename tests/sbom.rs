@@ -297,6 +297,25 @@ fn classified_binaries_carry_cpes() {
     );
 }
 
+/// A Go program named by its main module carries its product's CPE into both SBOMs, which
+/// `check_sboms` compares with the report.
+#[test]
+fn go_programs_carry_cpes() {
+    let (_, report) = check_sboms(&fixture("docker-archive", "binaries.tar"));
+    let packages = report["inventory"]["packages"].as_array().unwrap();
+    let Some(traefik) = packages
+        .iter()
+        .find(|p| p["purl"] == "pkg:golang/github.com/traefik/traefik/v3@v3.6.5")
+    else {
+        // prepare.sh builds it only where go is installed; tests/binaries.rs says so.
+        return;
+    };
+    assert_eq!(
+        traefik["cpes"][0],
+        "cpe:2.3:a:traefik:traefik:3.6.5:*:*:*:*:*:*:*"
+    );
+}
+
 /// SBOMs carry each binary's SHA-256 without being asked: both formats, same value.
 #[test]
 fn sboms_carry_binary_hashes() {

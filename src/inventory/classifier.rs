@@ -197,6 +197,25 @@ mod tests {
     }
 
     #[test]
+    fn a_file_that_is_a_version_is_read_whole() {
+        let path = "/opt/aws/amazon-cloudwatch-agent/bin/CWAGENT_VERSION";
+        let version = |pieces: &[&[u8]]| {
+            let mut scan = VersionScan::for_path(path).unwrap();
+            for piece in pieces {
+                scan.feed(piece);
+            }
+            scan.finish().first().map(|p| p.version.clone())
+        };
+        // A piece that looks like a version on its own (`0.3.4`) is not the file.
+        assert_eq!(version(&[b"1", b"0.3.4\n"]).as_deref(), Some("10.3.4"));
+        assert_eq!(
+            version(&[b"1.300073.2b1889\n"]).as_deref(),
+            Some("1.300073.2b1889")
+        );
+        assert_eq!(version(&[&[b'x'; 300], b"\n1.2.3\n"]), None);
+    }
+
+    #[test]
     fn distribution_paths_are_told_apart() {
         assert!(distribution_path("/usr/lib/x86_64-linux-gnu/libssl.so.3"));
         assert!(!distribution_path("/usr/local/bin/node"));

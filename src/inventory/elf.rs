@@ -99,7 +99,7 @@ impl Cataloger for ElfCataloger {
         limits: &Limits,
         out: &mut LayerInventory,
     ) -> Result<(), CatalogError> {
-        let Some(found) = read(file.size, reader, limits)? else {
+        let Some(found) = read(file.size, file.file_name(), reader, limits)? else {
             return Ok(());
         };
         let Found {
@@ -527,9 +527,11 @@ fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-/// Reads one file of declared `size`. `None` when it is not ELF.
+/// Reads one file of declared `size` named `name` (which tells apart the products one Go module
+/// builds). `None` when it is not ELF.
 pub fn read(
     size: u64,
+    name: &str,
     reader: &mut dyn Read,
     limits: &Limits,
 ) -> Result<Option<Found>, CatalogError> {
@@ -568,7 +570,7 @@ pub fn read(
     // Registry paths near the end were waiting for bytes that will not come. (A file that ended
     // inside the head was never planned: everything it has was kept.)
     r.search(CARRY, true);
-    Ok(Some(analyse(&header, &r)))
+    Ok(Some(analyse(&header, &r, name)))
 }
 
 /// Registers the regions beyond the head that the headers point at. Returns true when the
@@ -901,7 +903,7 @@ fn insecure_path_entry(entry: &str) -> bool {
 }
 
 /// Builds the record from the captured regions.
-fn analyse(header: &header::Header, r: &Reading) -> Found {
+fn analyse(header: &header::Header, r: &Reading, name: &str) -> Found {
     let view = view_of(r);
     let mut warnings = Vec::new();
     let mut b = Binary {
@@ -1024,7 +1026,7 @@ fn analyse(header: &header::Header, r: &Reading) -> Found {
     for &i in &r.go {
         match go_buildinfo::parse(&r.captures[i].data) {
             Ok(info) => {
-                packages.extend(go_buildinfo::packages(&info));
+                packages.extend(go_buildinfo::packages(&info, name));
                 b.go = Some(info);
                 break;
             }
@@ -1084,7 +1086,7 @@ mod tests {
     use super::*;
 
     fn run(bytes: &[u8], limits: &Limits) -> Option<Found> {
-        read(bytes.len() as u64, &mut &bytes[..], limits).unwrap()
+        read(bytes.len() as u64, "test", &mut &bytes[..], limits).unwrap()
     }
 
     /// Streaming limits under which a synthetic library's `.dynstr` lies beyond the head.
@@ -1450,7 +1452,7 @@ mod tests {
         for (file, cut) in cuts {
             let _ = run(&file[..cut], &limits);
             // Declared whole, but the stream ends early.
-            let _ = read(file.len() as u64, &mut &file[..cut], &limits).unwrap();
+            let _ = read(file.len() as u64, "test", &mut &file[..cut], &limits).unwrap();
         }
         let absurd = [0, 1, 0x7fff_ffff, u64::MAX / 2, u64::MAX - 1, u64::MAX];
         let entries = dynstr_entries(&BIG);

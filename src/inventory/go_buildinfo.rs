@@ -13,6 +13,7 @@
 
 use super::binary::{GoBuildInfo, GoModule};
 use super::{PackageKind, PackageRecord, is_semver};
+use crate::signatures::go_program;
 
 /// The 14 bytes every buildinfo blob starts with.
 pub const MAGIC: &[u8; 14] = b"\xff Go buildinf:";
@@ -119,38 +120,84 @@ pub fn parse_modinfo(text: &str) -> GoBuildInfo {
 /// replacement when that is a versioned module, since that is the code compiled in) and the
 /// standard library at the toolchain's version, where most of a Go program's CVEs are
 /// (`crypto/tls`, `net/http`). A main module built outside version control (`(devel)`) is
-/// listed without a version: its name is true, and any version would be a guess.
-pub fn packages(info: &GoBuildInfo) -> Vec<PackageRecord> {
+/// listed without a version: its name is true, and any version would be a guess. A main module
+/// of `signatures/go_programs.toml` with a release version gets that product's CPEs; `program`
+/// is the file's name, which tells apart the products one module builds.
+pub fn packages(info: &GoBuildInfo, program: &str) -> Vec<PackageRecord> {
     let effective = |m: &GoModule| -> (String, String) {
         match &m.replace {
             Some(r) if !r.version.is_empty() => (r.path.clone(), r.version.clone()),
             _ => (m.path.clone(), m.version.clone()),
         }
     };
-    let main = info.main.iter().filter(|m| !m.path.is_empty()).map(|m| {
-        let (path, version) = effective(m);
+    let record = |(path, version): (String, String)| {
+        let (namespace, name) = match path.rsplit_once('/') {
+            Some((ns, name)) => (Some(ns.to_owned()), name.to_owned()),
+            None => (None, path.clone()),
+        };
+        module_record(name, version, namespace)
+    };
+    let mut out: Vec<PackageRecord> = Vec::with_capacity(info.deps.len() + 2);
+    if let Some(main) = info.main.as_ref().filter(|m| !m.path.is_empty()) {
+        let (path, version) = effective(main);
         let version = match version.as_str() {
-            "" | "(devel)" => ldflags_version(info, &m.path).unwrap_or_default(),
+            "" | "(devel)" => ldflags_version(info, &main.path).unwrap_or_default(),
             _ => version,
         };
-        (path, version)
-    });
-    let mut out: Vec<PackageRecord> = main
-        .chain(info.deps.iter().map(effective))
-        .map(|(path, version)| {
-            let (namespace, name) = match path.rsplit_once('/') {
-                Some((ns, name)) => (Some(ns.to_owned()), name.to_owned()),
-                None => (None, path.clone()),
-            };
-            module_record(name, version, namespace)
-        })
-        .collect();
+        // The main package's last element names the program even when the file was renamed.
+        let package = info
+            .path
+            .as_deref()
+            .and_then(|p| p.rsplit('/').next())
+            .unwrap_or_default();
+        let cpes = program_cpes(&main.path, &[program, package], &version);
+        out.push(PackageRecord {
+            cpes,
+            ..record((path, version))
+        });
+    }
+    out.extend(info.deps.iter().map(effective).map(record));
     if let Some(version) = stdlib_version(&info.go_version) {
         let mut stdlib = module_record("stdlib".to_owned(), version.to_owned(), None);
         stdlib.cpes = vec![format!("cpe:2.3:a:golang:go:{version}:*:*:*:*:*:*:*")];
         out.push(stdlib);
     }
     out
+}
+
+/// The CPEs of the product built from main module `module` (see [`go_program`]), at module
+/// version `version`: none for a module the table does not know, for a version that is not a
+/// release (empty, or a pseudo-version, which names a commit), and so never one with a `*`
+/// version that would match every CVE of the product.
+pub fn program_cpes(module: &str, names: &[&str], version: &str) -> Vec<String> {
+    match (go_program(module, names), release(version)) {
+        (Some(program), Some(release)) => program.cpes(release),
+        _ => Vec::new(),
+    }
+}
+
+/// The release a module version names: `v3.6.5` is 3.6.5, and so are `v3.6.5+dirty` (Go 1.24's
+/// stamp of a modified checkout) and `v3.6.5+incompatible`, which say something of the build or
+/// of the module, not of the release.
+fn release(version: &str) -> Option<&str> {
+    let v = version.strip_prefix('v')?;
+    let v = v.split_once('+').map_or(v, |(core, _)| core);
+    (is_release(v) && !is_pseudo_version(v)).then_some(v)
+}
+
+/// Go's pseudo-version forms (`0.0.0-20240101000000-abcdef123456`, `1.2.4-0.2024…-…`,
+/// `1.2.3-pre.0.2024…-…`): a commit time and hash after the base version.
+fn is_pseudo_version(v: &str) -> bool {
+    let Some((rest, hash)) = v.rsplit_once('-') else {
+        return false;
+    };
+    let Some(base) = rest.len().checked_sub(14).map(|at| rest.split_at(at)) else {
+        return false;
+    };
+    hash.len() == 12
+        && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        && base.1.bytes().all(|b| b.is_ascii_digit())
+        && base.0.ends_with(['-', '.'])
 }
 
 fn module_record(name: String, version: String, namespace: Option<String>) -> PackageRecord {
@@ -286,7 +333,7 @@ mod tests {
             "example.com/new"
         );
         assert_eq!(info.settings["GOOS"], "linux");
-        let pkgs = packages(&info);
+        let pkgs = packages(&info, "hello");
         let rows: Vec<_> = pkgs
             .iter()
             .map(|p| {
@@ -317,7 +364,7 @@ mod tests {
                 "path\t{main}\nmod\t{main}\t(devel)\t\nbuild\t-ldflags={ldflags}\n"
             ));
             info.go_version = "go1.22.4".into();
-            packages(&info)[0].version.clone()
+            packages(&info, "app")[0].version.clone()
         };
         // consul's release build, as its buildinfo records it.
         assert_eq!(
@@ -347,6 +394,57 @@ mod tests {
         ] {
             assert_eq!(version("example.com/app", ldflags), "", "{ldflags}");
         }
+    }
+
+    #[test]
+    fn known_main_modules_with_a_release_carry_their_products_cpes() {
+        let main_cpes = |program: &str, modinfo: &str| {
+            let info = parse_modinfo(modinfo);
+            packages(&info, program)[0].cpes.clone()
+        };
+        let traefik = "path\tgithub.com/traefik/traefik/v3/cmd/traefik\n\
+                       mod\tgithub.com/traefik/traefik/v3\tv3.6.5\t\n";
+        assert_eq!(
+            main_cpes("traefik", traefik),
+            ["cpe:2.3:a:traefik:traefik:3.6.5:*:*:*:*:*:*:*"]
+        );
+        // The main package names the product whatever the file is called; a name that picks
+        // another product of the module leaves it unknown.
+        let beat = |version: &str| {
+            format!(
+                "path\tgithub.com/elastic/beats/v7/x-pack/filebeat\n\
+                 mod\tgithub.com/elastic/beats/v7\t{version}\t\n"
+            )
+        };
+        assert_eq!(
+            main_cpes("beat", &beat("v8.15.0")),
+            ["cpe:2.3:a:elastic:filebeat:8.15.0:*:*:*:*:*:*:*"]
+        );
+        assert!(main_cpes("metricbeat", &beat("v8.15.0")).is_empty());
+        // No release, no CPE: a devel build without a stamp, and a pseudo-version.
+        assert!(main_cpes("filebeat", &beat("(devel)")).is_empty());
+        assert!(main_cpes("filebeat", &beat("v8.15.1-0.20240910154505-2e8e8f1fbd16")).is_empty());
+        assert!(main_cpes("filebeat", &beat("v0.0.0-20240910154505-2e8e8f1fbd16")).is_empty());
+        assert!(
+            main_cpes(
+                "filebeat",
+                &beat("v8.15.0-rc.0.20240910154505-2e8e8f1fbd16")
+            )
+            .is_empty()
+        );
+        // A stamped devel build of a known module.
+        let helm = "path\thelm.sh/helm/v3/cmd/helm\nmod\thelm.sh/helm/v3\t(devel)\t\n\
+                    build\t-ldflags=\"-X helm.sh/helm/v3/internal/version.version=v3.15.2\"\n";
+        assert_eq!(
+            main_cpes("helm", helm),
+            ["cpe:2.3:a:helm:helm:3.15.2:*:*:*:*:*:*:*"]
+        );
+        // Dependencies are not products, even of a known module.
+        let info = parse_modinfo(
+            "path\texample.com/app\nmod\texample.com/app\tv1.0.0\t\n\
+             dep\tgithub.com/hashicorp/vault\tv1.20.2\t\n",
+        );
+        assert!(packages(&info, "vault").iter().all(|p| p.cpes.is_empty()));
     }
 
     #[test]

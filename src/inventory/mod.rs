@@ -13,7 +13,7 @@ mod dpkg;
 mod dpkg_files;
 mod elf;
 mod file_lists;
-mod go_buildinfo;
+pub(crate) mod go_buildinfo;
 mod java;
 mod node;
 mod os_release;

@@ -6,13 +6,19 @@
 #   bin/noted         gcc with an ELF .note.package (FDO packaging metadata)
 #   bin/gohello       Go module with two dependencies (one replaced) from a local file proxy,
 #                     so the buildinfo carries real versions and h1: sums   (needs go)
+#   bin/traefik       a module named github.com/traefik/traefik/v3 built outside version control,
+#                     its release stamped by -ldflags into its pkg/version   (needs go)
+#   rootfs/agent      a module named github.com/aws/amazon-ecs-agent/agent with the agent's
+#                     version package, at the ECS agent image's path        (needs go)
+#   rootfs/opt/aws/amazon-cloudwatch-agent/bin/CWAGENT_VERSION
+#                     the version file the CloudWatch agent's packages install
 #   bin/rust-audited  cargo auditable build with hex and base64 (.dep-v0)    (needs cargo-auditable)
 #   bin/rust-plain    the same without auditable: crates only in panic paths (needs cargo)
 #   skopeo            copy of /usr/bin/skopeo
 # A missing optional tool skips its binary with a message; tests/binaries.rs checks what is there.
 set -euo pipefail
 ctx=$1
-mkdir -p "$ctx/bin"
+mkdir -p "$ctx/bin" "$ctx/rootfs"
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
 say() { echo "fixtures/binaries: $*" >&2; }
@@ -102,10 +108,87 @@ GO
         go mod tidy >/dev/null 2>&1 || true
         go build -trimpath -o "$ctx/bin/gohello" .
     )
+
+    # A program named by its main module, its version in the ldflags stamp (no VCS here), and
+    # the ECS agent, whose version is a constant of its version package.
+    mkdir -p "$w/traefik/pkg/version" "$w/ecs-agent/version"
+    cat >"$w/traefik/go.mod" <<'GO'
+module github.com/traefik/traefik/v3
+
+go 1.19
+GO
+    cat >"$w/traefik/pkg/version/version.go" <<'GO'
+package version
+
+// Version is stamped by the release build.
+var Version = "dev"
+GO
+    cat >"$w/traefik/main.go" <<'GO'
+package main
+
+import (
+	"fmt"
+
+	"github.com/traefik/traefik/v3/pkg/version"
+)
+
+func main() { fmt.Println("traefik", version.Version) }
+GO
+    cat >"$w/ecs-agent/go.mod" <<'GO'
+module github.com/aws/amazon-ecs-agent/agent
+
+go 1.19
+GO
+    # The shape of the agent's generated version.go and its String(): constants the compiler
+    # folds into one literal.
+    cat >"$w/ecs-agent/version/version.go" <<'GO'
+package version
+
+const Version = "1.61.0"
+
+const GitDirty = false
+
+const GitShortHash = "b00e06d9"
+
+func String() string {
+	ret := "Amazon ECS Agent - v" + Version + " ("
+	if GitDirty {
+		ret += "*"
+	}
+	return ret + GitShortHash + ")"
+}
+GO
+    cat >"$w/ecs-agent/main.go" <<'GO'
+package main
+
+import (
+	"fmt"
+
+	"github.com/aws/amazon-ecs-agent/agent/version"
+)
+
+func main() { fmt.Println(version.String()) }
+GO
+    (
+        export GOPATH="$w/gopath" GOCACHE="$w/gocache" CGO_ENABLED=0 GOTOOLCHAIN=local \
+            GOPROXY=off GOFLAGS=-mod=mod
+        cd "$w/traefik"
+        # Without -trimpath: since Go 1.19 a -trimpath build leaves -ldflags out of its
+        # buildinfo, and with it the stamp.
+        go build \
+            -ldflags "-X github.com/traefik/traefik/v3/pkg/version.Version=v3.6.5" \
+            -o "$ctx/bin/traefik" .
+        cd "$w/ecs-agent"
+        go build -trimpath -o "$ctx/rootfs/agent" .
+    )
     chmod -R u+w "$w/gopath" 2>/dev/null || true
 else
-    say "go not found; skipping bin/gohello"
+    say "go not found; skipping bin/gohello, bin/traefik and rootfs/agent"
 fi
+
+# --- not ELF ------------------------------------------------------------------------
+mkdir -p "$ctx/rootfs/opt/aws/amazon-cloudwatch-agent/bin"
+echo "1.300073.2b1889" >"$ctx/rootfs/opt/aws/amazon-cloudwatch-agent/bin/CWAGENT_VERSION"
 
 # --- Rust -----------------------------------------------------------------------------
 if command -v cargo >/dev/null; then
