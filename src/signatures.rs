@@ -907,6 +907,9 @@ pub struct BinaryClassifier {
     pub patterns: Vec<regex::bytes::Regex>,
     /// For each pattern, bytes every match contains: a chunk without them is not searched.
     anchors: Vec<Option<memchr::memmem::Finder<'static>>>,
+    /// For each pattern, whether it starts with `^`: it describes a file's first bytes, and a
+    /// chunk from the middle of a file is no start.
+    from_start: Vec<bool>,
     /// For software whose installer names its directory after the release, a regex over the
     /// path with a `version` group; its files' contents are not searched.
     path_version: Option<Regex>,
@@ -927,25 +930,33 @@ impl BinaryClassifier {
 
     /// The first version a pattern finds in `bytes`, all of the file or its end.
     pub fn version_in(&self, bytes: &[u8]) -> Option<String> {
-        self.version_before(bytes, bytes.len() + 1)
+        self.version_before(bytes, bytes.len() + 1, true)
     }
 
     /// The first version a pattern finds in `bytes` in a match that ends before `limit`. A
     /// match running to the end of the bytes seen so far may be cut short (`9.6` of `9.6.24`)
-    /// and is left for a search that sees more.
-    pub fn version_before(&self, bytes: &[u8], limit: usize) -> Option<String> {
+    /// and is left for a search that sees more. `at_file_start` says whether `bytes` begin
+    /// where the file does.
+    pub fn version_before(
+        &self,
+        bytes: &[u8],
+        limit: usize,
+        at_file_start: bool,
+    ) -> Option<String> {
         // Most patterns start at a NUL or a digit, which every binary is full of; a substring
         // search for their literal part rules a chunk out many times faster than the regex.
         let candidates = self
             .patterns
             .iter()
             .zip(&self.anchors)
-            .filter(|(_, anchor)| {
-                anchor
-                    .as_ref()
-                    .is_none_or(|finder| finder.find(bytes).is_some())
+            .zip(&self.from_start)
+            .filter(|((_, anchor), from_start)| {
+                (at_file_start || !**from_start)
+                    && anchor
+                        .as_ref()
+                        .is_none_or(|finder| finder.find(bytes).is_some())
             });
-        candidates.map(|(p, _)| p).find_map(|p| {
+        candidates.map(|((p, _), _)| p).find_map(|p| {
             p.captures(bytes)
                 .filter(|c| c.get(0).is_some_and(|m| m.end() < limit))
                 .and_then(|c| c.name("version"))
@@ -1156,6 +1167,7 @@ pub static BINARY_CLASSIFIERS: LazyLock<BinaryClassifiers> = LazyLock::new(|| {
                         .map(|l| memchr::memmem::Finder::new(&l).into_owned())
                 })
                 .collect(),
+            from_start: r.patterns.iter().map(|p| p.starts_with('^')).collect(),
             path_version: r
                 .path_version
                 .as_deref()

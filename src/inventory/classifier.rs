@@ -19,6 +19,8 @@ pub struct VersionScan {
     found: Vec<(&'static BinaryClassifier, String)>,
     tail: Vec<u8>,
     boundary: Vec<u8>,
+    /// Bytes of the file fed so far.
+    fed: u64,
 }
 
 impl VersionScan {
@@ -39,6 +41,7 @@ impl VersionScan {
             found,
             tail: Vec::with_capacity(OVERLAP),
             boundary: Vec::with_capacity(2 * OVERLAP),
+            fed: 0,
         })
     }
 
@@ -59,9 +62,11 @@ impl VersionScan {
         self.boundary
             .extend_from_slice(&chunk[..chunk.len().min(OVERLAP)]);
         let boundary = std::mem::take(&mut self.boundary);
-        self.search(&boundary, boundary.len());
+        let at_start = self.fed == 0;
+        self.search(&boundary, boundary.len(), at_start);
         self.boundary = boundary;
-        self.search(chunk, chunk.len());
+        self.search(chunk, chunk.len(), at_start);
+        self.fed += chunk.len() as u64;
         let keep = chunk.len().min(OVERLAP);
         if keep == OVERLAP {
             self.tail.clear();
@@ -73,11 +78,11 @@ impl VersionScan {
     }
 
     /// Records the versions found in `bytes` by matches ending before `limit`.
-    fn search(&mut self, bytes: &[u8], limit: usize) {
+    fn search(&mut self, bytes: &[u8], limit: usize, at_file_start: bool) {
         let mut i = 0;
         while i < self.pending.len() {
             let classifier = self.pending[i];
-            match classifier.version_before(bytes, limit) {
+            match classifier.version_before(bytes, limit, at_file_start) {
                 Some(v) => {
                     self.found.push((classifier, v));
                     self.pending.swap_remove(i);
@@ -91,7 +96,9 @@ impl VersionScan {
     pub fn finish(mut self) -> Vec<PackageRecord> {
         // Only now is a match running to the last byte known to be whole.
         let tail = std::mem::take(&mut self.tail);
-        self.search(&tail, tail.len() + 1);
+        // The tail is the whole file when the file is no longer than it.
+        let whole = self.fed == tail.len() as u64;
+        self.search(&tail, tail.len() + 1, whole);
         self.found
             .into_iter()
             .map(|(c, version)| PackageRecord {
@@ -213,6 +220,21 @@ mod tests {
             Some("1.300073.2b1889")
         );
         assert_eq!(version(&[&[b'x'; 300], b"\n1.2.3\n"]), None);
+    }
+
+    #[test]
+    fn a_pattern_for_a_files_start_ignores_later_chunks() {
+        // A Go toolchain's `VERSION` file starts `go1.21.3`; a read of the `go` binary that
+        // happens to begin with those bytes is not that file.
+        let scan = |pieces: &[&[u8]]| {
+            let mut scan = VersionScan::for_path("/usr/local/go/bin/go").unwrap();
+            for piece in pieces {
+                scan.feed(piece);
+            }
+            scan.finish().first().map(|p| p.version.clone())
+        };
+        assert_eq!(scan(&[b"\x7fELF\x02\x01", b"go1.21.3 is here"]), None);
+        assert_eq!(scan(&[b"go1.21.3 is here"]).as_deref(), Some("1.21.3"));
     }
 
     #[test]
