@@ -8,6 +8,7 @@ mod cache;
 mod classifier_crosscheck;
 mod cli;
 mod deploy_gate;
+mod distroless;
 mod ecr;
 mod hostile;
 mod inventory;
