@@ -28,15 +28,22 @@ ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1
     done
 
 # Vulnerability scanners name the libraries by their package: as distroless images do, each
-# owning package's dpkg paragraph goes in /var/lib/dpkg/status.d, with the os-release it is from.
+# owning package's dpkg paragraph goes in /var/lib/dpkg/status.d, with the os-release it is from,
+# and beside it `<package>.md5sums` naming the files of that package the image holds (dpkg's
+# md5sums format, paths relative to /), so that scanners know which files are the package's.
 if command -v dpkg-query >/dev/null; then
-    mkdir -p "$dest/var/lib/dpkg/status.d"
-    for lib in $(find "$dest/lib" "$dest/lib64" "$dest/usr/lib" -type f 2>/dev/null); do
+    statusd="$dest/var/lib/dpkg/status.d"
+    mkdir -p "$statusd"
+    for lib in $(find "$dest/lib" "$dest/lib64" "$dest/usr/lib" -type f 2>/dev/null | LC_ALL=C sort); do
         owner=$(dpkg-query -S "${lib#"$dest"}" 2>/dev/null || dpkg-query -S "$(readlink -f "${lib#"$dest"}")" 2>/dev/null || true)
         owner=${owner%%:*}
         [ -n "$owner" ] || continue
-        dpkg-query -s "$owner" >"$dest/var/lib/dpkg/status.d/$owner"
-        chmod 0644 "$dest/var/lib/dpkg/status.d/$owner"
+        if [ ! -f "$statusd/$owner" ]; then
+            dpkg-query -s "$owner" >"$statusd/$owner"
+            : >"$statusd/$owner.md5sums"
+            chmod 0644 "$statusd/$owner" "$statusd/$owner.md5sums"
+        fi
+        (cd "$dest" && md5sum "${lib#"$dest/"}") >>"$statusd/$owner.md5sums"
     done
     if [ -f /etc/os-release ]; then
         mkdir -p "$dest/usr/lib"

@@ -9,6 +9,7 @@ mod classifier_crosscheck;
 mod cli;
 mod debian_binaries;
 mod deploy_gate;
+mod distroless;
 mod ecr;
 mod hostile;
 mod inventory;

@@ -6,6 +6,7 @@
 //! runs; everything after that stage is what every build of the image does.
 
 use crate::support::*;
+use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
@@ -140,6 +141,25 @@ fn the_projects_image_runs_read_only_and_passes_its_own_gate_at_low() {
         .filter_map(|p| p["name"].as_str())
         .collect();
     assert!(packages.contains(&"libc6"), "{packages:?}");
+    // Their status.d md5sums say which package each library is; the binary is nobody's.
+    let owners: Vec<(&str, &Value)> = scan.json["inventory"]["binaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["path"].as_str().unwrap(), &b["package"]))
+        .collect();
+    assert!(
+        owners
+            .iter()
+            .any(|(path, owner)| path.ends_with("/libc.so.6") && *owner == "libc6"),
+        "{owners:?}"
+    );
+    assert!(
+        owners
+            .iter()
+            .all(|(path, owner)| owner.is_string() != (*path == "/usr/local/bin/layerguard")),
+        "{owners:?}"
+    );
     // Two layers: the filesystem and the user's cache directory.
     assert_eq!(
         scan.json["image"]["layers"].as_array().unwrap().len(),

@@ -159,25 +159,7 @@ fn rpm_file_lists_tell_packaged_binaries_from_copied_ones() {
     let image = fixtures().join("rpmdb.tar");
     let s = scan(&format!("docker-archive:{}", image.display()), &[]);
     assert!(s.json.is_object(), "{}", s.stderr);
-    let inventory = &s.json["inventory"];
-    let owner = |path: &str| {
-        inventory["binaries"]
-            .as_array()
-            .expect("binaries")
-            .iter()
-            .find(|b| b["path"] == path)
-            .unwrap_or_else(|| panic!("no binary {path}"))["package"]
-            .clone()
-    };
-    assert_eq!(owner("/usr/bin/busybox"), "sq-busybox");
-    assert_eq!(owner("/bin/busybox"), Value::Null);
-    let busybox_at: Vec<&Value> = inventory["packages"]
-        .as_array()
-        .expect("packages")
-        .iter()
-        .filter(|p| p["type"] == "binary" && p["name"] == "busybox")
-        .flat_map(|p| p["locations"].as_array().expect("locations"))
-        .map(|l| &l["path"])
-        .collect();
-    assert_eq!(busybox_at, ["/bin/busybox"]);
+    assert_eq!(s.owner("/usr/bin/busybox"), "sq-busybox");
+    assert_eq!(s.owner("/bin/busybox"), &Value::Null);
+    assert_eq!(s.package_paths("binary", "busybox"), ["/bin/busybox"]);
 }

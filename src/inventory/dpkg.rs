@@ -8,12 +8,17 @@ use super::{
 use crate::event::FileMeta;
 
 const STATUS: &str = "/var/lib/dpkg/status";
-const STATUS_D: &str = "/var/lib/dpkg/status.d/";
+pub(super) const STATUS_D: &str = "/var/lib/dpkg/status.d/";
 
 /// True for the database whose packages' files `/var/lib/dpkg/info/*.list` name; distroless'
-/// status.d paragraphs come without lists.
+/// status.d paragraphs have `status.d/<name>.md5sums` instead, when they have any.
 pub(super) fn has_info_lists(path: &str) -> bool {
     path == STATUS
+}
+
+/// True for a distroless paragraph, whose package's files its `.md5sums` sibling names.
+pub(super) fn has_md5sums_lists(path: &str) -> bool {
+    path.starts_with(STATUS_D)
 }
 
 /// Reads the dpkg status database.
@@ -31,7 +36,8 @@ impl Cataloger for DpkgCataloger {
         if file.path == STATUS {
             return true;
         }
-        // status.d also holds `<name>.md5sums` next to each control paragraph.
+        // status.d also holds `<name>.md5sums` next to each control paragraph, which
+        // dpkg_md5sums reads.
         file.path
             .strip_prefix(STATUS_D)
             .is_some_and(|name| !name.contains('/') && !name.ends_with(".md5sums"))

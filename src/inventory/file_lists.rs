@@ -1,4 +1,4 @@
-//! The files rpm and apk databases say each package owns, kept so the merge can name the package
+//! The files rpm and apk databases and distroless' md5sums files say each package owns, kept so the merge can name the package
 //! that owns a binary ([`super::Inventory::assemble`]).
 //!
 //! A Fedora image owns some 30 000 paths, so they are stored the way both databases record them:
@@ -42,6 +42,13 @@ impl FileLists {
                     ))
                 })
         })
+    }
+
+    /// Each package with how many files it owns.
+    pub(super) fn counts(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.packages
+            .iter()
+            .map(|p| (p.package.as_str(), p.dirs.len()))
     }
 
     #[cfg(test)]
@@ -136,6 +143,10 @@ mod tests {
             ["/usr/bin/curl", "/usr/lib/libcurl.so.4"]
         );
         assert_eq!(lists.paths_of("bash"), ["/usr/bin/bash"]);
+        assert_eq!(
+            lists.counts().collect::<Vec<_>>(),
+            [("curl", 2), ("bash", 1)]
+        );
         assert_eq!(
             lists.packages.len(),
             2,

@@ -11,6 +11,7 @@ pub mod binary;
 pub mod classifier;
 mod dpkg;
 mod dpkg_files;
+mod dpkg_md5sums;
 mod elf;
 mod file_lists;
 pub(crate) mod go_buildinfo;
@@ -86,6 +87,7 @@ pub static CATALOGERS: &[&dyn Cataloger] = &[
     &os_release::OsReleaseCataloger,
     &dpkg::DpkgCataloger,
     &dpkg_files::DpkgFilesCataloger,
+    &dpkg_md5sums::DpkgMd5sumsCataloger,
     &apk::ApkCataloger,
     &rpm::RpmCataloger,
     &elf::ElfCataloger,
@@ -251,7 +253,8 @@ pub struct LayerInventory {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub dpkg_files: BTreeMap<String, Vec<String>>,
     /// Files the packages of each rpm and apk database own, keyed by the database's path, which
-    /// records them itself; the merge names the owner of each binary from them.
+    /// records them itself, and the files of each distroless package, keyed by the path of its
+    /// `status.d/<name>.md5sums`; the merge names the owner of each binary from them.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub file_lists: BTreeMap<String, FileLists>,
 }
@@ -312,6 +315,14 @@ impl Inventory {
                 .keys()
                 .any(|path| dpkg_files::package_of(path).is_some() && live_in(path, i))
         });
+        // As with info lists, one live md5sums file says the image's writer records them: a
+        // paragraph without one is a package that ships no files.
+        let md5sums_lists = layers.iter().enumerate().any(|(i, layer)| {
+            layer
+                .file_lists
+                .keys()
+                .any(|path| dpkg_md5sums::package_of(path).is_some() && live_in(path, i))
+        });
         let mut unlisted_os_database = false;
         for (i, layer) in layers.iter().enumerate() {
             for (path, records) in &layer.databases {
@@ -319,7 +330,8 @@ impl Inventory {
                     continue;
                 }
                 let listed = layer.file_lists.contains_key(path)
-                    || (dpkg_lists && dpkg::has_info_lists(path));
+                    || (dpkg_lists && dpkg::has_info_lists(path))
+                    || (md5sums_lists && dpkg::has_md5sums_lists(path));
                 for record in records {
                     let purl = purl(record, os.as_ref());
                     let location = PackageLocation {
@@ -340,8 +352,9 @@ impl Inventory {
         // What a file says about itself (a classifier's version match, a `.note.package`)
         // duplicates what the package database that owns it says, with less precision, and a
         // note names the source package (`systemd`), not the one installed (`libsystemd0`).
-        // A database that lists no files (distroless status.d) leaves only the paths the
-        // distribution installs into to stand in for ownership.
+        // A database that lists no files (distroless status.d without md5sums, a dpkg status
+        // without info lists) leaves only the paths the distribution installs into to stand in
+        // for ownership.
         for (record, purl, location) in self_descriptions {
             let owned = owners.contains_key(location.path.as_str())
                 || (unlisted_os_database && classifier::distribution_path(&location.path));
@@ -476,7 +489,8 @@ fn owners<'a>(
     owners
 }
 
-/// Sets `files` of each `deb` package from the live `/var/lib/dpkg/info/<name>[:<arch>].list`.
+/// Sets `files` of each `deb` package from the live `/var/lib/dpkg/info/<name>[:<arch>].list`
+/// or distroless `status.d/<name>.md5sums`.
 fn fill_dpkg_files(
     packages: &mut [Package],
     layers: &[&LayerInventory],
@@ -489,6 +503,13 @@ fn fill_dpkg_files(
                 && let Some(key) = dpkg_files::package_of(path)
             {
                 counts.insert(key, files.len());
+            }
+        }
+        for (path, lists) in &layer.file_lists {
+            if dpkg_md5sums::package_of(path).is_some() && live_in(path, i) {
+                for (package, count) in lists.counts() {
+                    counts.insert((package, None), count);
+                }
             }
         }
     }
@@ -593,6 +614,29 @@ fn paragraphs(text: &str) -> impl Iterator<Item = Vec<&str>> {
         }
         (!para.is_empty()).then_some(para)
     })
+}
+
+/// The name and file count of each package of an image whose layers hold `layers`' (path,
+/// content) files, cataloged as a scan catalogs them, and the warnings the layers gave.
+#[cfg(test)]
+fn file_counts(layers: &[&[(&str, &[u8])]]) -> (Vec<(String, usize)>, Vec<String>) {
+    let options = crate::scan::ScanOptions::default();
+    let records: Vec<_> = layers
+        .iter()
+        .map(|entries| {
+            let files: Vec<_> = entries.iter().map(|(p, d)| (*p, *d, 0o644)).collect();
+            crate::scan::record_of(&crate::layer::tar_of(&files), &options)
+        })
+        .collect();
+    let inventories: Vec<_> = records.iter().map(|l| &l.inventory).collect();
+    let files = FileIndex::build(records.iter().map(|l| &l.content));
+    let counts = Inventory::assemble(&inventories, &files)
+        .packages
+        .into_iter()
+        .map(|p| (p.record.name, p.record.files))
+        .collect();
+    let warnings = records.into_iter().flat_map(|l| l.warnings).collect();
+    (counts, warnings)
 }
 
 #[cfg(test)]
@@ -736,13 +780,14 @@ mod tests {
 
     /// The packages found at each path, and the owner each binary is given.
     fn assembled(inv: &LayerInventory) -> (Found, Owners) {
+        let paths: std::collections::BTreeSet<_> = inv
+            .databases
+            .keys()
+            .chain(inv.binaries.keys())
+            .chain(inv.file_lists.keys())
+            .collect();
         let layers = vec![crate::layer::LayerContent {
-            files: inv
-                .databases
-                .keys()
-                .chain(inv.binaries.keys())
-                .map(|p| FileMeta::test_file(p))
-                .collect(),
+            files: paths.into_iter().map(|p| FileMeta::test_file(p)).collect(),
             ..Default::default()
         }];
         let files = FileIndex::build(&layers);
@@ -782,19 +827,25 @@ mod tests {
     }
 
     #[test]
-    fn rpm_and_apk_lists_name_owners_and_keep_unowned_classifier_matches() {
+    fn rpm_apk_and_distroless_lists_name_owners_and_keep_unowned_classifier_matches() {
         let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
             v.iter().map(|(a, b)| ((*a).into(), (*b).into())).collect()
         };
-        for (database, kind) in [
-            ("/var/lib/rpm/rpmdb.sqlite", PackageKind::Rpm),
-            ("/lib/apk/db/installed", PackageKind::Apk),
+        for (database, lists_at, kind) in [
+            ("/var/lib/rpm/rpmdb.sqlite", None, PackageKind::Rpm),
+            ("/lib/apk/db/installed", None, PackageKind::Apk),
+            (
+                "/var/lib/dpkg/status.d/busybox-pkg",
+                Some("/var/lib/dpkg/status.d/busybox-pkg.md5sums"),
+                PackageKind::Deb,
+            ),
         ] {
             let mut inv = two_busyboxes(database, kind);
             let mut lists = file_lists::FileListsBuilder::default();
             let bin = lists.dir("/usr/bin/");
             lists.add("busybox-pkg", [(bin, "busybox")]);
-            inv.file_lists.insert(database.into(), lists.finish());
+            inv.file_lists
+                .insert(lists_at.unwrap_or(database).into(), lists.finish());
             let (found, owners) = assembled(&inv);
             assert_eq!(
                 found,
@@ -814,7 +865,7 @@ mod tests {
 
     #[test]
     fn without_file_lists_distribution_paths_stand_in_for_ownership() {
-        // distroless: status.d paragraphs, no lists.
+        // distroless before md5sums: status.d paragraphs, no lists.
         let inv = two_busyboxes("/var/lib/dpkg/status.d/busybox", PackageKind::Deb);
         let (found, owners) = assembled(&inv);
         assert_eq!(

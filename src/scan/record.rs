@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Bumped whenever what a record means changes, so old records stop matching.
-pub const RECORD_FORMAT: u32 = 3;
+pub const RECORD_FORMAT: u32 = 4;
 
 /// What scanning one layer produced, independent of the image and the layer's position in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -72,6 +72,28 @@ impl Scan {
             .collect()
     }
 
+    /// The package the inventory says owns the binary at `path`: null when none does.
+    pub fn owner(&self, path: &str) -> &Value {
+        &self.json["inventory"]["binaries"]
+            .as_array()
+            .expect("binaries")
+            .iter()
+            .find(|b| b["path"] == path)
+            .unwrap_or_else(|| panic!("no binary {path}"))["package"]
+    }
+
+    /// The paths the inventory found packages of type `kind` named `name` at.
+    pub fn package_paths(&self, kind: &str, name: &str) -> Vec<&Value> {
+        self.json["inventory"]["packages"]
+            .as_array()
+            .expect("packages")
+            .iter()
+            .filter(|p| p["type"] == kind && p["name"] == name)
+            .flat_map(|p| p["locations"].as_array().expect("locations"))
+            .map(|l| &l["path"])
+            .collect()
+    }
+
     /// The rule names with at least one finding, sorted and deduplicated.
     pub fn rules(&self) -> Vec<String> {
         let mut r: Vec<String> = self.json["findings"]
