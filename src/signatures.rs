@@ -10,7 +10,7 @@ use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use regex::Regex;
 use serde::Deserialize;
 use std::borrow::Cow;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 /// A digest of all the signature data compiled in: layer records made with other data are not
 /// reused.
@@ -894,6 +894,24 @@ struct ClassifierExample {
     version: String,
 }
 
+/// A classifier's byte regex, compiled the first time a chunk holds its literal part: compiled,
+/// the ~200 patterns take about 2 MB, and an image meets the software of a few records.
+#[derive(Debug)]
+struct LazyPattern {
+    source: String,
+    regex: OnceLock<regex::bytes::Regex>,
+}
+
+impl LazyPattern {
+    fn regex(&self) -> &regex::bytes::Regex {
+        self.regex.get_or_init(|| {
+            // Binaries are bytes, not text: classes and `.` match single bytes.
+            regex::bytes::Regex::new(&format!("(?-u){}", self.source))
+                .expect("signatures/binaries.toml is valid")
+        })
+    }
+}
+
 /// A version classifier for one well-known binary.
 #[derive(Debug)]
 pub struct BinaryClassifier {
@@ -904,7 +922,7 @@ pub struct BinaryClassifier {
     /// The purl's namespace, if it has one.
     pub namespace: Option<String>,
     /// Byte regexes with a `version` group, tried in order.
-    pub patterns: Vec<regex::bytes::Regex>,
+    patterns: Vec<LazyPattern>,
     /// For each pattern, bytes every match contains: a chunk without them is not searched.
     anchors: Vec<Option<memchr::memmem::Finder<'static>>>,
     /// For each pattern, whether it starts with `^`: it describes a file's first bytes, and a
@@ -957,7 +975,8 @@ impl BinaryClassifier {
                         .is_none_or(|finder| finder.find(bytes).is_some())
             });
         candidates.map(|((p, _), _)| p).find_map(|p| {
-            p.captures(bytes)
+            p.regex()
+                .captures(bytes)
                 .filter(|c| c.get(0).is_some_and(|m| m.end() < limit))
                 .and_then(|c| c.name("version"))
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
@@ -1152,10 +1171,9 @@ pub static BINARY_CLASSIFIERS: LazyLock<BinaryClassifiers> = LazyLock::new(|| {
             patterns: r
                 .patterns
                 .iter()
-                // Binaries are bytes, not text: classes and `.` match single bytes.
-                .map(|p| {
-                    regex::bytes::Regex::new(&format!("(?-u){p}"))
-                        .expect("signatures/binaries.toml is valid")
+                .map(|p| LazyPattern {
+                    source: p.clone(),
+                    regex: OnceLock::new(),
                 })
                 .collect(),
             anchors: r
