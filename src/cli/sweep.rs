@@ -4,7 +4,8 @@ use super::{EXIT_FINDINGS, SweepEcrArgs, SweepFormatArg, SweepMergeArgs, SweepRe
 use crate::ScanOptions;
 use crate::finding::Severity;
 use crate::source::Platform;
-use crate::sweep::report::{SweepFormat, read_lines};
+use crate::sweep::render::SweepFormat;
+use crate::sweep::report::read_lines;
 use crate::sweep::{self, Selection, Shard, SweepLine, SweepOptions, SweepReport, SweepStep};
 use anyhow::{Context, Result};
 use std::io::Write;

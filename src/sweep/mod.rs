@@ -7,6 +7,7 @@
 //! `scan` report per image. Shards write it as JSON Lines, and [`merge`] joins shards into the
 //! report of the whole sweep.
 
+pub mod render;
 pub mod report;
 pub mod sarif;
 

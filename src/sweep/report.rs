@@ -1,6 +1,6 @@
 //! A sweep's report and its formats: one JSON document, JSON Lines (what shards write and
 //! `sweep merge` reads: one line per repository, image and failure, then the totals), and a
-//! table for people.
+//! table for people. SARIF is `sarif.rs`; `render.rs` picks among them.
 
 use crate::finding::{Finding, Severity};
 use crate::posture::RepositoryPosture;
@@ -134,19 +134,6 @@ fn image_severities(image: &ImageEntry) -> impl Iterator<Item = Severity> + '_ {
         .filter_map(|f| severity(f["severity"].as_str()?))
 }
 
-/// How a sweep report is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SweepFormat {
-    /// People: the totals, then each repository's and image's findings by severity.
-    Table,
-    /// One JSON document.
-    Json,
-    /// JSON Lines, for `sweep merge`.
-    JsonLines,
-    /// SARIF, one run for the whole sweep.
-    Sarif,
-}
-
 impl SweepReport {
     /// Every finding's severity: the repositories' and the images'.
     pub fn severities(&self) -> impl Iterator<Item = Severity> + '_ {
@@ -160,7 +147,7 @@ impl SweepReport {
 
     /// The one JSON document: each repository with its `uri` and its images, each image with
     /// its digest, tags, push time, findings and full scan report, or its `error`.
-    fn document(&self) -> serde_json::Value {
+    pub(super) fn document(&self) -> serde_json::Value {
         use serde_json::{Value, json};
         let mut nested: Vec<Value> = Vec::with_capacity(self.repositories.len());
         let mut index = std::collections::HashMap::new();
@@ -213,31 +200,7 @@ impl SweepReport {
         }
     }
 
-    /// Writes the report.
-    pub fn render(&self, format: SweepFormat, out: &mut dyn Write) -> io::Result<()> {
-        match format {
-            SweepFormat::Json => {
-                serde_json::to_writer_pretty(&mut *out, &self.document())?;
-                writeln!(out)
-            }
-            SweepFormat::JsonLines => {
-                for r in &self.repositories {
-                    SweepLine::Repository(r.clone()).write(out)?;
-                }
-                for i in &self.images {
-                    SweepLine::Image(i.clone()).write(out)?;
-                }
-                for f in &self.failures {
-                    SweepLine::Failure(f.clone()).write(out)?;
-                }
-                SweepLine::Totals(self.totals).write(out)
-            }
-            SweepFormat::Table => self.table(out),
-            SweepFormat::Sarif => super::sarif::render(self, out),
-        }
-    }
-
-    fn table(&self, out: &mut dyn Write) -> io::Result<()> {
+    pub(super) fn table(&self, out: &mut dyn Write) -> io::Result<()> {
         let t = &self.totals;
         writeln!(
             out,
@@ -357,6 +320,7 @@ pub fn read_lines(input: impl BufRead, what: &str) -> Result<SweepReport, String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sweep::render::SweepFormat;
 
     #[test]
     fn json_lines_read_back_and_an_unfinished_shard_is_refused() {
