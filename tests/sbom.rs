@@ -62,6 +62,18 @@ fn parse(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).expect("valid JSON")
 }
 
+/// The name both SBOMs give a package of the JSON report: a Go module by its whole path, an
+/// npm or Composer package with its scope or vendor, as those ecosystems' tools write them.
+fn sbom_name(p: &Value) -> String {
+    let name = p["name"].as_str().unwrap_or_default();
+    match p["namespace"].as_str() {
+        Some(ns) if ["golang", "npm", "composer"].contains(&p["type"].as_str().unwrap_or("")) => {
+            format!("{ns}/{name}")
+        }
+        _ => name.to_owned(),
+    }
+}
+
 /// Both SBOMs of `image`: validated, and checked against the JSON report. Returns the CycloneDX
 /// bytes and the JSON report.
 fn check_sboms(image: &str) -> (Vec<u8>, Value) {
@@ -119,6 +131,14 @@ fn check_sboms(image: &str) -> (Vec<u8>, Value) {
         1 + os + packages.len() + binaries.len()
     );
     assert_eq!(spdx_packages[0]["primaryPackagePurpose"], "CONTAINER");
+    // Every package keeps its ecosystem's name; a Maven group is the component's `group`.
+    for p in packages {
+        let component = components.iter().find(|c| c["purl"] == p["purl"]).unwrap();
+        assert_eq!(component["name"], sbom_name(p).as_str(), "{component}");
+        if p["type"] == "maven" && p["namespace"].is_string() {
+            assert_eq!(component["group"], p["namespace"], "{component}");
+        }
+    }
     // CPEs, which scanners match generic packages by, reach both formats: the first as the
     // component's `cpe`, every one as an SPDX security reference.
     for p in packages.iter().filter(|p| p["cpes"].is_array()) {
@@ -128,7 +148,8 @@ fn check_sboms(image: &str) -> (Vec<u8>, Value) {
         let package = spdx_packages
             .iter()
             .find(|s| {
-                s["externalRefs"][0]["referenceLocator"] == p["purl"] && s["name"] == p["name"]
+                s["externalRefs"][0]["referenceLocator"] == p["purl"]
+                    && s["name"] == sbom_name(p).as_str()
             })
             .unwrap();
         let refs: Vec<&Value> = package["externalRefs"]
@@ -314,6 +335,8 @@ fn go_programs_carry_cpes() {
         traefik["cpes"][0],
         "cpe:2.3:a:traefik:traefik:3.6.5:*:*:*:*:*:*:*"
     );
+    // Named by its whole module path, not by its last element (`v3`).
+    assert_eq!(sbom_name(traefik), "github.com/traefik/traefik/v3");
 }
 
 /// SBOMs carry each binary's SHA-256 without being asked: both formats, same value.

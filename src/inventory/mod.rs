@@ -237,6 +237,27 @@ pub struct PackageRecord {
     pub cpes: Vec<String>,
 }
 
+impl PackageRecord {
+    /// The name an SBOM shows, as each ecosystem's own tools write it: a Go module by its whole
+    /// path (`github.com/traefik/traefik/v3`, whose last element alone, `v3`, names nothing), an
+    /// npm package with its scope (`@babel/core`), a Composer package with its vendor
+    /// (`symfony/console`). Others by their name; a Maven group is CycloneDX's `group`.
+    pub fn full_name(&self) -> std::borrow::Cow<'_, str> {
+        match &self.namespace {
+            Some(ns)
+                if !ns.is_empty()
+                    && matches!(
+                        self.kind,
+                        PackageKind::Golang | PackageKind::Npm | PackageKind::Composer
+                    ) =>
+            {
+                format!("{ns}/{}", self.name).into()
+            }
+            _ => self.name.as_str().into(),
+        }
+    }
+}
+
 /// What the catalogers found in one layer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -673,6 +694,44 @@ mod tests {
         npm.arch = None;
         npm.namespace = Some("@babel".into());
         assert_eq!(purl(&npm, None), "pkg:npm/%40babel/core@7.0.0");
+    }
+
+    #[test]
+    fn sbom_names_are_what_each_ecosystem_calls_its_packages() {
+        let named = |name: &str, namespace: Option<&str>, kind| {
+            let mut r = record(name, "1", kind, "");
+            r.namespace = namespace.map(str::to_owned);
+            r.full_name().into_owned()
+        };
+        assert_eq!(
+            named(
+                "v3",
+                Some("github.com/traefik/traefik"),
+                PackageKind::Golang
+            ),
+            "github.com/traefik/traefik/v3"
+        );
+        assert_eq!(
+            named("core", Some("@babel"), PackageKind::Npm),
+            "@babel/core"
+        );
+        assert_eq!(
+            named("console", Some("symfony"), PackageKind::Composer),
+            "symfony/console"
+        );
+        assert_eq!(
+            named(
+                "commons-lang3",
+                Some("org.apache.commons"),
+                PackageKind::Maven
+            ),
+            "commons-lang3"
+        );
+        assert_eq!(named("stdlib", None, PackageKind::Golang), "stdlib");
+        assert_eq!(
+            named("openssl", Some("debian"), PackageKind::Deb),
+            "openssl"
+        );
     }
 
     #[test]

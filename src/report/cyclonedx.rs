@@ -6,7 +6,7 @@
 //! The graph helpers here are shared with the SPDX writer.
 
 use super::ScanReport;
-use crate::inventory::{Binary, Package};
+use crate::inventory::{Binary, Package, PackageKind};
 use crate::text::purl_encode;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -146,9 +146,12 @@ fn package_component(p: &Package) -> Value {
     let mut c = json!({
         "type": "library",
         "bom-ref": p.purl,
-        "name": r.name,
+        "name": r.full_name(),
         "purl": p.purl,
     });
+    if let (PackageKind::Maven, Some(group)) = (r.kind, &r.namespace) {
+        c["group"] = json!(group);
+    }
     if !r.version.is_empty() {
         c["version"] = json!(r.version);
     }

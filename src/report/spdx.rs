@@ -148,7 +148,7 @@ fn package(p: &Package, id: &str) -> Value {
     let declared = license_expression(&r.licenses).unwrap_or_else(|| NOASSERTION.to_owned());
     let mut out = json!({
         "SPDXID": id,
-        "name": r.name,
+        "name": r.full_name(),
         "downloadLocation": NOASSERTION,
         "filesAnalyzed": false,
         "licenseConcluded": NOASSERTION,
@@ -347,7 +347,7 @@ mod tests {
             openssl["externalRefs"][0]["referenceLocator"],
             "pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64&distro=debian-12"
         );
-        assert_eq!(by_name("text")["licenseDeclared"], NOASSERTION);
+        assert_eq!(by_name("golang.org/x/text")["licenseDeclared"], NOASSERTION);
         assert_eq!(
             by_name("/usr/bin/openssl")["primaryPackagePurpose"],
             "APPLICATION"
@@ -394,7 +394,11 @@ mod tests {
             id("/lib/x86_64-linux-gnu/libc.so.6"),
         );
         has(id("openssl"), "CONTAINS", id("/usr/bin/openssl"));
-        has(id("/usr/local/bin/tool"), "CONTAINS", id("text"));
+        has(
+            id("/usr/local/bin/tool"),
+            "CONTAINS",
+            id("golang.org/x/text"),
+        );
     }
 
     #[test]
