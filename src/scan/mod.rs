@@ -515,7 +515,14 @@ fn read_blobs(
         plans.push(plan);
     }
     let single = images.len() == 1;
-    let done = run_jobs(&jobs, options.threads, single, |job, left| {
+    let idle_core = idle_core_during(
+        &jobs
+            .iter()
+            .map(|job| images[job.image].1.layers[job.layer].size)
+            .collect::<Vec<_>>(),
+        options.threads,
+    );
+    let done = run_jobs(&jobs, options.threads, single, |job, i| {
         let (_, image, store) = &images[job.image];
         let desc = &image.layers[job.layer];
         let location = desc
@@ -547,8 +554,7 @@ fn read_blobs(
             return Ok((facts, record, true));
         }
         let mut blob = store.open(desc)?;
-        // Once fewer layers are left than threads, a core is idle.
-        let hashing = options.hashing(left < options.threads);
+        let hashing = options.hashing(idle_core[i]);
         let (facts, record) = make_record(&mut blob, declared, options, fingerprint, hashing)
             .map_err(|e| layer_error(&image.name, job.layer, location, e))?;
         // Under the diff_id read, not the one promised: the record is true to its key even when
@@ -647,8 +653,29 @@ fn read_blobs(
     out
 }
 
+/// For each job of a queue taken in order by `threads` threads, whether a core will go idle
+/// while it runs: when fewer jobs are left than threads, or when the bytes of the jobs after it
+/// are too few to keep the other threads busy that long. A `docker save` of three big layers
+/// on two cores is the second case: the third layer would otherwise run alone on one core.
+/// Without every size, only the count says.
+fn idle_core_during(sizes: &[Option<u64>], threads: usize) -> Vec<bool> {
+    let n = sizes.len();
+    let others = threads.saturating_sub(1) as u64;
+    let mut after: Option<u64> = Some(0);
+    let mut idle = vec![false; n];
+    for i in (0..n).rev() {
+        let by_bytes = match (sizes[i], after) {
+            (Some(size), Some(after)) => after < size.saturating_mul(others),
+            _ => false,
+        };
+        idle[i] = n - i < threads || by_bytes;
+        after = after.zip(sizes[i]).map(|(a, s)| a + s);
+    }
+    idle
+}
+
 /// Runs `work` over `jobs` on up to `threads` threads and returns the results in job order;
-/// `work` also learns how many jobs were left when it took its own. With
+/// `work` also learns the index of the job it is given. With
 /// `stop_on_error`, the first failure stops handing out work (the one image is failing anyway)
 /// and the jobs never started are `None`.
 fn run_jobs<J: Sync, T: Send>(
@@ -666,7 +693,7 @@ fn run_jobs<J: Sync, T: Send>(
             if i >= n {
                 break;
             }
-            let result = work(&jobs[i], n - i);
+            let result = work(&jobs[i], i);
             let failed = result.is_err();
             *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
             if failed && stop_on_error {
@@ -929,6 +956,29 @@ mod tests {
     use record_of as record;
 
     const STATUS: &[u8] = b"Package: a\nStatus: install ok installed\nVersion: 1\n";
+
+    #[test]
+    fn a_core_goes_idle_when_too_few_bytes_are_left_for_the_others() {
+        let mb = |n: u64| Some(n << 20);
+        // The bench image's `docker save`: three big layers, then a small one, two threads. The
+        // third big layer starts when the second thread is nearly done with the first.
+        assert_eq!(
+            idle_core_during(&[mb(745), mb(575), mb(794), Some(61_440)], 2),
+            [false, false, true, true]
+        );
+        // Equal layers keep both cores busy up to the last one.
+        assert_eq!(
+            idle_core_during(&[mb(100); 5], 2),
+            [false, false, false, false, true]
+        );
+        // Without every size, only the count of jobs left says.
+        assert_eq!(
+            idle_core_during(&[mb(900), None, mb(10)], 2),
+            [false, false, true]
+        );
+        // One thread never has a core to spare.
+        assert_eq!(idle_core_during(&[mb(1), mb(9)], 1), [false, false]);
+    }
 
     #[test]
     fn databases_are_read_past_max_file_bytes_but_not_past_max_database_bytes() {
