@@ -518,7 +518,10 @@ fn read_blobs(
     let idle_core = idle_core_during(
         &jobs
             .iter()
-            .map(|job| images[job.image].1.layers[job.layer].size)
+            .map(|job| {
+                let (_, image, store) = &images[job.image];
+                store.size_hint(&image.layers[job.layer])
+            })
             .collect::<Vec<_>>(),
         options.threads,
     );

@@ -16,6 +16,12 @@ use std::path::{Component, Path, PathBuf};
 pub trait BlobStore: Send + Sync {
     /// Opens the blob a descriptor names.
     fn open(&self, layer: &LayerDescriptor) -> Result<Box<dyn Read + Send + '_>>;
+
+    /// How many bytes the blob holds, as far as is known before reading it: for planning the
+    /// work, never for checking the blob.
+    fn size_hint(&self, layer: &LayerDescriptor) -> Option<u64> {
+        layer.size
+    }
 }
 
 /// Members of an archive or files of a directory, by path.
@@ -25,6 +31,11 @@ pub trait Members: Send + Sync {
 
     /// True when the member exists.
     fn exists(&self, path: &str) -> bool;
+
+    /// The member's size, where the container of members records it.
+    fn size(&self, _path: &str) -> Option<u64> {
+        None
+    }
 
     /// Reads a small member whole, refusing more than `max` bytes.
     fn read_small(&self, path: &str, max: u64, image: &str) -> Result<Vec<u8>> {
@@ -50,6 +61,10 @@ impl<M: Members> BlobStore for ByLocation<M> {
     fn open(&self, layer: &LayerDescriptor) -> Result<Box<dyn Read + Send + '_>> {
         self.0.open(&layer.location)
     }
+
+    fn size_hint(&self, layer: &LayerDescriptor) -> Option<u64> {
+        layer.size.or_else(|| self.0.size(&layer.location))
+    }
 }
 
 /// Layers named by digest, in an OCI layout's `blobs/<alg>/<hex>`.
@@ -66,6 +81,13 @@ impl<M: Members> BlobStore for ByDigest<M> {
             Some(d) => self.0.open(&blob_path(d)),
             None => self.0.open(&layer.location),
         }
+    }
+
+    fn size_hint(&self, layer: &LayerDescriptor) -> Option<u64> {
+        layer.size.or_else(|| match &layer.digest {
+            Some(d) => self.0.size(&blob_path(d)),
+            None => self.0.size(&layer.location),
+        })
     }
 }
 
@@ -115,6 +137,11 @@ impl Members for DirMembers {
 
     fn exists(&self, path: &str) -> bool {
         checked(path, &self.image).is_ok_and(|p| self.root.join(p).is_file())
+    }
+
+    fn size(&self, path: &str) -> Option<u64> {
+        let full = self.root.join(checked(path, &self.image).ok()?);
+        std::fs::metadata(full).ok().map(|m| m.len())
     }
 }
 
@@ -206,6 +233,10 @@ impl Members for TarMembers {
     fn exists(&self, member: &str) -> bool {
         self.members.contains_key(member.trim_start_matches("./"))
     }
+
+    fn size(&self, member: &str) -> Option<u64> {
+        TarMembers::size(self, member)
+    }
 }
 
 /// The compression a file's first bytes show, if any.
@@ -235,5 +266,43 @@ impl Members for MemMembers {
 
     fn exists(&self, path: &str) -> bool {
         self.0.contains_key(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_know_their_blobs_sizes_before_reading_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let tar_path = dir.path().join("image.tar");
+        let mut builder = tar::Builder::new(File::create(&tar_path).unwrap());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(5);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, "abc/layer.tar", &b"12345"[..])
+            .unwrap();
+        builder.finish().unwrap();
+        drop(builder);
+        let layer = |location: &str, size| LayerDescriptor {
+            location: location.to_owned(),
+            digest: None,
+            size,
+            media_type: None,
+        };
+        let archive = ByLocation(TarMembers::index(&tar_path, "image.tar").unwrap());
+        assert_eq!(archive.size_hint(&layer("abc/layer.tar", None)), Some(5));
+        assert_eq!(archive.size_hint(&layer("abc/layer.tar", Some(9))), Some(9));
+        assert_eq!(archive.size_hint(&layer("missing", None)), None);
+        let layout = ByDigest(DirMembers::new(dir.path(), "layout").unwrap());
+        let size_of_tar = std::fs::metadata(&tar_path).unwrap().len();
+        assert_eq!(
+            layout.size_hint(&layer("image.tar", None)),
+            Some(size_of_tar)
+        );
+        assert_eq!(layout.size_hint(&layer("../escape", None)), None);
     }
 }
