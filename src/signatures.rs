@@ -894,15 +894,43 @@ struct ClassifierExample {
     version: String,
 }
 
-/// A classifier's byte regex, compiled the first time a chunk holds its literal part: compiled,
-/// the ~200 patterns take about 2 MB, and an image meets the software of a few records.
+/// One of a classifier's byte regexes with a `version` group. It is compiled the first time a
+/// chunk holds its literal part: compiled, the ~200 patterns take about 2 MB, and an image meets
+/// the software of a few records.
 #[derive(Debug)]
-struct LazyPattern {
+struct VersionPattern {
     source: String,
+    /// Bytes every match contains: a chunk without them is not searched.
+    anchor: Option<memchr::memmem::Finder<'static>>,
     regex: OnceLock<regex::bytes::Regex>,
 }
 
-impl LazyPattern {
+impl VersionPattern {
+    fn new(source: &str) -> Self {
+        VersionPattern {
+            source: source.to_owned(),
+            anchor: required_literal(source)
+                .filter(|l| l.len() >= MIN_ANCHOR)
+                .map(|l| memchr::memmem::Finder::new(&l).into_owned()),
+            regex: OnceLock::new(),
+        }
+    }
+
+    /// A pattern starting with `^` describes a file's first bytes: a chunk from the middle of
+    /// a file is no start.
+    fn describes_a_files_start(&self) -> bool {
+        self.source.starts_with('^')
+    }
+
+    /// True when `bytes` may hold a match: they begin where one must, and hold the anchor.
+    fn may_match(&self, bytes: &[u8], at_file_start: bool) -> bool {
+        (at_file_start || !self.describes_a_files_start())
+            && self
+                .anchor
+                .as_ref()
+                .is_none_or(|finder| finder.find(bytes).is_some())
+    }
+
     fn regex(&self) -> &regex::bytes::Regex {
         self.regex.get_or_init(|| {
             // Binaries are bytes, not text: classes and `.` match single bytes.
@@ -922,12 +950,7 @@ pub struct BinaryClassifier {
     /// The purl's namespace, if it has one.
     pub namespace: Option<String>,
     /// Byte regexes with a `version` group, tried in order.
-    patterns: Vec<LazyPattern>,
-    /// For each pattern, bytes every match contains: a chunk without them is not searched.
-    anchors: Vec<Option<memchr::memmem::Finder<'static>>>,
-    /// For each pattern, whether it starts with `^`: it describes a file's first bytes, and a
-    /// chunk from the middle of a file is no start.
-    from_start: Vec<bool>,
+    patterns: Vec<VersionPattern>,
     /// For software whose installer names its directory after the release, a regex over the
     /// path with a `version` group; its files' contents are not searched.
     path_version: Option<Regex>,
@@ -963,24 +986,16 @@ impl BinaryClassifier {
     ) -> Option<String> {
         // Most patterns start at a NUL or a digit, which every binary is full of; a substring
         // search for their literal part rules a chunk out many times faster than the regex.
-        let candidates = self
-            .patterns
+        self.patterns
             .iter()
-            .zip(&self.anchors)
-            .zip(&self.from_start)
-            .filter(|((_, anchor), from_start)| {
-                (at_file_start || !**from_start)
-                    && anchor
-                        .as_ref()
-                        .is_none_or(|finder| finder.find(bytes).is_some())
-            });
-        candidates.map(|((p, _), _)| p).find_map(|p| {
-            p.regex()
-                .captures(bytes)
-                .filter(|c| c.get(0).is_some_and(|m| m.end() < limit))
-                .and_then(|c| c.name("version"))
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        })
+            .filter(|p| p.may_match(bytes, at_file_start))
+            .find_map(|p| {
+                p.regex()
+                    .captures(bytes)
+                    .filter(|c| c.get(0).is_some_and(|m| m.end() < limit))
+                    .and_then(|c| c.name("version"))
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            })
     }
 
     /// The CPEs of `version`.
@@ -1168,24 +1183,7 @@ pub static BINARY_CLASSIFIERS: LazyLock<BinaryClassifiers> = LazyLock::new(|| {
             id: r.id,
             name,
             namespace,
-            patterns: r
-                .patterns
-                .iter()
-                .map(|p| LazyPattern {
-                    source: p.clone(),
-                    regex: OnceLock::new(),
-                })
-                .collect(),
-            anchors: r
-                .patterns
-                .iter()
-                .map(|p| {
-                    required_literal(p)
-                        .filter(|l| l.len() >= MIN_ANCHOR)
-                        .map(|l| memchr::memmem::Finder::new(&l).into_owned())
-                })
-                .collect(),
-            from_start: r.patterns.iter().map(|p| p.starts_with('^')).collect(),
+            patterns: r.patterns.iter().map(|p| VersionPattern::new(p)).collect(),
             path_version: r
                 .path_version
                 .as_deref()

@@ -203,15 +203,22 @@ mod tests {
         assert!(VersionScan::for_path("/usr/local/aws-cli/v2/current/dist/aws").is_none());
     }
 
+    /// The first version found in the file at `path` when its bytes arrive in `pieces`.
+    fn fed_in_pieces(path: &str, pieces: &[&[u8]]) -> Option<String> {
+        let mut scan = VersionScan::for_path(path).unwrap();
+        for piece in pieces {
+            scan.feed(piece);
+        }
+        scan.finish().first().map(|p| p.version.clone())
+    }
+
     #[test]
     fn a_file_that_is_a_version_is_read_whole() {
-        let path = "/opt/aws/amazon-cloudwatch-agent/bin/CWAGENT_VERSION";
         let version = |pieces: &[&[u8]]| {
-            let mut scan = VersionScan::for_path(path).unwrap();
-            for piece in pieces {
-                scan.feed(piece);
-            }
-            scan.finish().first().map(|p| p.version.clone())
+            fed_in_pieces(
+                "/opt/aws/amazon-cloudwatch-agent/bin/CWAGENT_VERSION",
+                pieces,
+            )
         };
         // A piece that looks like a version on its own (`0.3.4`) is not the file.
         assert_eq!(version(&[b"1", b"0.3.4\n"]).as_deref(), Some("10.3.4"));
@@ -226,13 +233,7 @@ mod tests {
     fn a_pattern_for_a_files_start_ignores_later_chunks() {
         // A Go toolchain's `VERSION` file starts `go1.21.3`; a read of the `go` binary that
         // happens to begin with those bytes is not that file.
-        let scan = |pieces: &[&[u8]]| {
-            let mut scan = VersionScan::for_path("/usr/local/go/bin/go").unwrap();
-            for piece in pieces {
-                scan.feed(piece);
-            }
-            scan.finish().first().map(|p| p.version.clone())
-        };
+        let scan = |pieces: &[&[u8]]| fed_in_pieces("/usr/local/go/bin/go", pieces);
         assert_eq!(scan(&[b"\x7fELF\x02\x01", b"go1.21.3 is here"]), None);
         assert_eq!(scan(&[b"go1.21.3 is here"]).as_deref(), Some("1.21.3"));
     }

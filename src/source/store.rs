@@ -207,13 +207,6 @@ impl TarMembers {
             members,
         })
     }
-
-    /// The size of a member, when it exists.
-    pub fn size(&self, member: &str) -> Option<u64> {
-        self.members
-            .get(member.trim_start_matches("./"))
-            .map(|m| m.1)
-    }
 }
 
 impl Members for TarMembers {
@@ -235,7 +228,9 @@ impl Members for TarMembers {
     }
 
     fn size(&self, member: &str) -> Option<u64> {
-        TarMembers::size(self, member)
+        self.members
+            .get(member.trim_start_matches("./"))
+            .map(|m| m.1)
     }
 }
 
